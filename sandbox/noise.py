@@ -1,0 +1,128 @@
+"""Label flips on samples: symmetric, exact-fraction, class-conditional and adversarial.
+
+Labels are ``y in {-1, +1}``, shape ``(..., n)`` (a leading trials axis is allowed for the random
+flips). Every function returns ``(y_noisy, flipped)`` where ``flipped`` is a boolean mask of the
+flipped entries (for the adversarial ones also available as indices via ``np.flatnonzero``).
+
+* :func:`flip_symmetric`: each label independently with probability ``rho in [0, 1/2)``.
+* :func:`flip_exact_fraction`: exactly ``round(rho * n)`` labels, uniformly at random.
+* :func:`flip_class_conditional`: positives with probability ``rho_pos``, negatives ``rho_neg``.
+* :func:`flip_largest_margin`: adversarial, the ``round(rho * n)`` examples with the largest clean
+  margin under a reference classifier (deterministic).
+* :func:`flip_group`: adversarial, ``round(rho * n)`` examples taken from a chosen group (e.g. one
+  Long & Servedio atom).
+
+The population-level adversary (per-atom flip fractions) is :func:`sandbox.population.adversarial_atom_flips`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import check_interval
+from .linear import margins
+
+__all__ = [
+    "flip_symmetric",
+    "flip_exact_fraction",
+    "flip_class_conditional",
+    "flip_largest_margin",
+    "flip_group",
+    "budget",
+]
+
+
+def _labels(y) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    if not np.all(np.abs(y) == 1.0):
+        raise ValueError("y must contain only -1 and +1 labels")
+    return y
+
+
+def budget(rho: float, n: int) -> int:
+    """Number of flips for a budget ``rho in [0, 1]`` on ``n`` examples: ``round(rho * n)``."""
+    rho = check_interval("rho", rho, 0.0, 1.0, hint="flip budget as a fraction of the sample")
+    return int(np.round(rho * n))
+
+
+def flip_symmetric(y, *, rho: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Flip each label independently with probability ``rho in [0, 1/2)``.
+
+    >>> yn, f = flip_symmetric(np.ones(4), rho=0.0, rng=np.random.default_rng(0))
+    >>> yn.tolist(), int(f.sum())
+    ([1.0, 1.0, 1.0, 1.0], 0)
+    """
+    rho = check_interval("rho", rho, 0.0, 0.5, high_open=True, hint="symmetric noise needs rho < 1/2")
+    y = _labels(y)
+    flipped = rng.random(y.shape) < rho
+    return np.where(flipped, -y, y), flipped
+
+
+def flip_exact_fraction(y, *, rho: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Flip exactly ``round(rho * n)`` labels along the last axis, chosen uniformly at random.
+
+    ``rho in [0, 1]``. With a leading trials axis every row gets exactly the budget.
+    """
+    y = _labels(y)
+    k = budget(rho, y.shape[-1])
+    # random ranks per row: the k smallest keys are flipped (a uniform k-subset per row)
+    keys = rng.random(y.shape)
+    order = np.argsort(keys, axis=-1)
+    flipped = np.zeros(y.shape, dtype=bool)
+    np.put_along_axis(flipped, order[..., :k], True, axis=-1)
+    return np.where(flipped, -y, y), flipped
+
+
+def flip_class_conditional(
+    y, *, rho_pos: float, rho_neg: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flip ``+1`` labels with probability ``rho_pos`` and ``-1`` labels with ``rho_neg``.
+
+    Both in ``[0, 1]`` with ``rho_pos + rho_neg < 1`` (otherwise labels carry no information).
+    """
+    rp = check_interval("rho_pos", rho_pos, 0.0, 1.0)
+    rn = check_interval("rho_neg", rho_neg, 0.0, 1.0)
+    if rp + rn >= 1.0:
+        raise ValueError(f"rho_pos + rho_neg = {rp + rn:g} must be < 1 (noisy labels must carry signal)")
+    y = _labels(y)
+    flipped = rng.random(y.shape) < np.where(y > 0, rp, rn)
+    return np.where(flipped, -y, y), flipped
+
+
+def flip_largest_margin(y, X, theta_ref, *, rho: float, bias: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Adversarial flips: the ``round(rho * n)`` examples with the largest clean margin
+    ``y_i <theta_ref, x_i>`` under the reference classifier ``theta_ref`` are flipped.
+
+    Shapes: ``y`` ``(n,)``, ``X`` ``(n, d)``, ``theta_ref`` ``(d,)`` (``(d+1,)`` with ``bias``).
+    Ties are broken by index (stable sort), so the result is deterministic. ``rho in [0, 1]``.
+    """
+    y = _labels(y)
+    k = budget(rho, y.shape[-1])
+    z = margins(theta_ref, X, y, bias=bias)
+    order = np.argsort(-z, kind="stable")
+    flipped = np.zeros(y.shape, dtype=bool)
+    flipped[order[:k]] = True
+    return np.where(flipped, -y, y), flipped
+
+
+def flip_group(
+    y, group, *, target: int, rho: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Adversarial flips concentrated on one group: ``round(rho * n)`` examples, chosen uniformly at
+    random among those with ``group == target``, are flipped (e.g. all flips on the Long & Servedio
+    large-margin atom).
+
+    Raises ``ValueError`` if the group has fewer members than the budget. ``rho in [0, 1]``.
+    """
+    y = _labels(y)
+    group = np.asarray(group)
+    k = budget(rho, y.shape[-1])
+    members = np.flatnonzero(group == target)
+    if k > members.size:
+        raise ValueError(
+            f"rho={rho!r} asks for {k} flips but group target={target!r} has only {members.size} "
+            f"members; rho must be <= {members.size / y.shape[-1]:.4g} for this sample"
+        )
+    flipped = np.zeros(y.shape, dtype=bool)
+    flipped[rng.choice(members, size=k, replace=False)] = True
+    return np.where(flipped, -y, y), flipped

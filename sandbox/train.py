@@ -1,0 +1,235 @@
+"""Training linear models: clipped (S)GD vectorised across trials, and the paper's SLSQP protocol.
+
+:func:`train_gd` runs gradient descent or SGD with any clipping mode, for one problem (``X`` of
+shape ``(n, d)``) or for ``T`` independent trials at once (``X`` of shape ``(T, n, d)``): each step
+is a few NumPy calls over all trials, never a Python loop per trial. Clipping modes
+(paper-notes section 3):
+
+=================  ==============================================================================
+``clip``           update direction for a mini-batch ``B``
+=================  ==============================================================================
+``"none"``         ``g = mean_{i in B} phi'(z_i) y_i x_i``
+``"global"``       ``g * min(1, tau / ||g||)`` (global-norm clipping of the batch gradient)
+``"per_example"``  ``mean_i clip(phi'(z_i) y_i x_i)``, each row clipped to norm ``tau``
+``"loss"``         L-clipping: ``phi'(z_i)`` replaced by ``max(phi'(z_i), -tau)``
+``"composite"``    CL-clipping: ``phi'(z_i) = max(varphi'(p_i), -tau) * p_i (1 - p_i)``,
+                   ``p_i = sigmoid(z_i)``; needs a composite loss (``loss.base``)
+=================  ==============================================================================
+
+:func:`fit_slsqp` is the paper's protocol for Fig. 2a: SciPy SLSQP, at most 100 iterations, from
+``theta = 0``, on the mean loss with its analytic gradient, one trial at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy import optimize
+from scipy.special import expit
+
+from ._checks import check_interval, check_positive_int
+from .clipping import (
+    clip_base_derivative,
+    clip_by_global_norm,
+    clip_loss_derivative,
+    clip_per_example,
+    safe_norm,
+)
+from .linear import grad_from_dphi, margins, risk, risk_and_grad
+
+__all__ = ["CLIP_MODES", "TrainResult", "clipped_direction", "train_gd", "FitResult", "fit_slsqp", "fit_slsqp_trials"]
+
+CLIP_MODES = ("none", "global", "per_example", "loss", "composite")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Weights and per-step history of :func:`train_gd`.
+
+    ``theta``: ``(..., d[+1])`` final weights (leading axes: trials). ``risk``: ``(S, ...)`` the
+    full-sample training risk (of the unclipped loss) recorded at ``risk_steps``; ``grad_norm``:
+    ``(steps, ...)`` norm of the unclipped batch gradient; ``frac_clipped``: ``(steps, ...)`` the
+    fraction of examples clipped (per-example, L and CL modes) or 1.0/0.0 whether the batch gradient
+    was clipped (global mode).
+    """
+
+    theta: np.ndarray
+    risk: np.ndarray
+    risk_steps: np.ndarray
+    grad_norm: np.ndarray
+    frac_clipped: np.ndarray
+
+
+def _dphi_clipped(loss, z, *, clip: str, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-example ``phi'(z)`` after scalar (L or CL) clipping, and the number clipped per row."""
+    if clip == "composite" and np.isfinite(tau):
+        p, q = expit(z), expit(-z)
+        _, dvarphi = loss.base(p)
+        d, n = clip_base_derivative(dvarphi, tau=tau)
+        return d * p * q, n
+    dphi = loss(z)[1]
+    if clip == "loss":
+        return clip_loss_derivative(dphi, tau=tau)
+    return dphi, np.zeros(z.shape[:-1])
+
+
+def clipped_direction(
+    loss, theta, X, y, *, clip: str = "none", tau: float = np.inf, bias: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One update direction for the batch ``(X, y)`` under a clipping mode (see module table).
+
+    Returns ``(g, grad_norm, frac_clipped)``; ``g`` has ``theta``'s shape.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = X.shape[-2]
+    z = margins(theta, X, y, bias=bias)
+    dphi, n_clip = _dphi_clipped(loss, z, clip=clip, tau=tau)
+    if clip == "per_example":
+        G = grad_from_dphi(dphi, X, y, bias=bias)
+        g_raw = G.mean(axis=-2)
+        Gc, n_clip = clip_per_example(G, tau=tau)
+        return Gc.mean(axis=-2), safe_norm(g_raw), n_clip / n
+    coef = dphi * y
+    g = np.einsum("...n,...nd->...d", coef, X) / n
+    if bias:
+        g = np.concatenate([g, coef.mean(axis=-1)[..., None]], axis=-1)
+    if clip == "global":
+        gc, was = clip_by_global_norm(g, tau=tau)
+        return gc, safe_norm(g), np.asarray(was, dtype=float)
+    return g, safe_norm(g), n_clip / n
+
+
+def _rngs(rng, T: int | None) -> list[np.random.Generator]:
+    if rng is None:
+        raise ValueError("rng is required for mini-batch SGD (batch_size < n): pass a numpy Generator")
+    if isinstance(rng, np.random.Generator):
+        return [rng] if T is None else rng.spawn(T)
+    rngs = list(rng)
+    if len(rngs) != (1 if T is None else T):
+        raise ValueError(f"rng holds {len(rngs)} generators; need one per trial ({T})")
+    return rngs
+
+
+def train_gd(
+    loss,
+    X,
+    y,
+    *,
+    lr: float,
+    steps: int,
+    clip: str = "none",
+    tau: float = np.inf,
+    batch_size: int | None = None,
+    rng: np.random.Generator | Sequence[np.random.Generator] | None = None,
+    theta0=None,
+    bias: bool = False,
+    record_every: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> TrainResult:
+    """Gradient descent (``batch_size=None``: full batch) or SGD on a linear model.
+
+    Shapes: ``X`` ``(n, d)`` or ``(T, n, d)`` for ``T`` independent trials; ``y`` ``(n,)`` or
+    ``(T, n)``. Mini-batches are drawn i.i.d. with replacement, ``batch_size`` indices per step,
+    from ``rng``: a ``Generator`` (split into one child stream per trial) or a sequence of one
+    ``Generator`` per trial (so a vectorised run equals a loop over trials). ``theta0`` defaults to
+    zeros. ``record_every`` sets how often the full-sample risk is recorded (0: never).
+    ``progress(step, steps)`` is called every 10% of the steps if given.
+    """
+    if clip not in CLIP_MODES:
+        raise ValueError(f"clip={clip!r} is unknown; choose one of {', '.join(CLIP_MODES)}")
+    lr = check_interval("lr", lr, 0.0, np.inf, low_open=True, high_open=True)
+    steps = check_positive_int("steps", steps, minimum=0)
+    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True)
+    if clip == "composite" and getattr(loss, "base", None) is None:
+        raise ValueError(f"clip='composite' needs a composite loss with a base loss (loss={loss!r})")
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    T = X.shape[0] if X.ndim == 3 else None
+    n, d = X.shape[-2], X.shape[-1]
+    p = d + 1 if bias else d
+    theta = np.zeros(X.shape[:-2] + (p,)) if theta0 is None else np.array(theta0, dtype=float)
+    full = batch_size is None or batch_size >= n
+    if not full:
+        batch_size = check_positive_int("batch_size", batch_size)
+        gens = _rngs(rng, T)
+    record_every = check_positive_int("record_every", record_every, minimum=0)
+    risks, risk_steps, gnorms, fracs = [], [], [], []
+    block = 256
+    for s in range(steps):
+        if record_every and s % record_every == 0:
+            risks.append(risk(loss, theta, X, y, bias=bias))
+            risk_steps.append(s)
+        if full:
+            Xb, yb = X, y
+        else:
+            if s % block == 0:
+                nb = min(block, steps - s)
+                idx_block = np.stack([g.integers(0, n, size=(nb, batch_size)) for g in gens], axis=1)
+                if T is None:
+                    idx_block = idx_block[:, 0]
+            idx = idx_block[s % block]
+            if T is None:
+                Xb, yb = X[idx], y[idx]
+            else:
+                Xb = np.take_along_axis(X, idx[..., None], axis=1)
+                yb = np.take_along_axis(y, idx, axis=1)
+        g, gn, fr = clipped_direction(loss, theta, Xb, yb, clip=clip, tau=tau, bias=bias)
+        theta = theta - lr * g
+        gnorms.append(gn)
+        fracs.append(fr)
+        if progress is not None and steps >= 10 and (s + 1) % (steps // 10) == 0:
+            progress(s + 1, steps)
+    if record_every:
+        risks.append(risk(loss, theta, X, y, bias=bias))
+        risk_steps.append(steps)
+    shape = X.shape[:-2]
+    return TrainResult(
+        theta=theta,
+        risk=np.array(risks) if risks else np.empty((0,) + shape),
+        risk_steps=np.array(risk_steps, dtype=int),
+        grad_norm=np.array(gnorms) if gnorms else np.empty((0,) + shape),
+        frac_clipped=np.array(fracs, dtype=float) if fracs else np.empty((0,) + shape),
+    )
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Result of :func:`fit_slsqp`: weights, final mean loss, iterations, SciPy's status."""
+
+    theta: np.ndarray
+    risk: float
+    nit: int
+    success: bool
+    message: str
+
+
+def fit_slsqp(loss, X, y, *, maxiter: int = 100, bias: bool = False, theta0=None) -> FitResult:
+    """The paper's protocol: SciPy SLSQP on the mean loss with its analytic gradient.
+
+    At most ``maxiter`` (100) iterations, from ``theta = 0`` unless ``theta0`` is given.
+    ``X`` ``(n, d)``, ``y`` ``(n,)``. A run that stops at the iteration limit is reported with
+    ``success=False`` but its weights are used, as in the paper.
+    """
+    maxiter = check_positive_int("maxiter", maxiter)
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    p = X.shape[-1] + (1 if bias else 0)
+    x0 = np.zeros(p) if theta0 is None else np.asarray(theta0, dtype=float)
+
+    def fun(theta):
+        r, g = risk_and_grad(loss, theta, X, y, bias=bias)
+        return float(r), g
+
+    res = optimize.minimize(fun, x0, jac=True, method="SLSQP", options={"maxiter": maxiter})
+    return FitResult(np.asarray(res.x), float(res.fun), int(res.nit), bool(res.success), str(res.message))
+
+
+def fit_slsqp_trials(loss, X, y, *, maxiter: int = 100, bias: bool = False) -> np.ndarray:
+    """:func:`fit_slsqp` on each trial of ``X`` ``(T, n, d)``, ``y`` ``(T, n)``; weights ``(T, d)``.
+
+    A plain loop over trials: the reference that vectorised fast paths are judged against.
+    """
+    return np.stack([fit_slsqp(loss, X[t], y[t], maxiter=maxiter, bias=bias).theta for t in range(len(X))])
