@@ -75,7 +75,7 @@ def partially_huberise(base: BaseLoss, *, tau: float, p0: float | None = None) -
     ``varphi' + tau`` over ``(0, 1]``. If ``varphi' >= -tau`` on all of ``(0, 1]`` nothing is clipped and
     ``base`` is returned unchanged. The result evaluates ``base`` only where ``p > p0``.
     """
-    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True)
+    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True, high_open=True)
     if p0 is None:
         p0 = _find_switch(base, tau)
         if p0 is None:
@@ -117,7 +117,7 @@ def phuber_log_loss(p, *, tau: float) -> tuple[np.ndarray, np.ndarray]:
 
     Bounded by ``1 + log(tau)`` (at ``p = 0``); ``tau -> inf`` recovers ``-log p``.
     """
-    tau = check_interval("tau", tau, 1.0, np.inf, low_open=True, hint="PHuber needs tau > 1")
+    tau = check_interval("tau", tau, 1.0, np.inf, low_open=True, high_open=True, hint="PHuber needs tau > 1")
     p = _as_float(p)
     low = p <= 1.0 / tau
     safe = np.where(low, 1.0, p)
@@ -130,7 +130,7 @@ def phuber_log_loss(p, *, tau: float) -> tuple[np.ndarray, np.ndarray]:
 def phuber_gce_switch(*, tau: float, q: float) -> float:
     """Switch point ``p0 = tau**(-1/(1-q))`` of PHuber-GCE, where ``-p0**(q-1) = -tau``."""
     q = check_interval("q", q, 0.0, 1.0, low_open=True, high_open=True, hint="q = 1 is the linear loss")
-    tau = check_interval("tau", tau, 1.0, np.inf, low_open=True, hint="PHuber-GCE needs tau > 1")
+    tau = check_interval("tau", tau, 1.0, np.inf, low_open=True, high_open=True, hint="PHuber-GCE needs tau > 1")
     return tau ** (-1.0 / (1.0 - q))
 
 

@@ -8,7 +8,7 @@ For a margin loss ``phi`` and labels ``y in {-1, +1}``, the empirical risk and i
 Shapes: ``X`` is ``(..., n, d)``, ``y`` is ``(..., n)``, ``theta`` is ``(..., d)`` without a bias or
 ``(..., d + 1)`` with ``bias=True`` (the bias is the last entry). Leading axes broadcast, so
 ``theta`` of shape ``(T, d)`` with ``X`` of shape ``(T, n, d)`` evaluates ``T`` independent trials in
-one call, and ``theta`` of shape ``(A, 1, d)`` against a single ``X`` evaluates ``A`` weights.
+one call, and ``theta`` of shape ``(A, d)`` against a single ``X`` ``(n, d)`` evaluates ``A`` weights (-> ``(A, n)``).
 
 ``loss`` is any callable ``z -> (phi(z), phi'(z))``: a function of :mod:`sandbox.losses` or a
 :class:`~sandbox.losses.MarginLoss`.

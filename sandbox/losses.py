@@ -89,7 +89,7 @@ def huberise(loss: LossFn, *, tau: float, z0: float | None = None) -> LossFn:
     derivative clipped at ``-tau`` ("L-clipping"). ``z0`` is found by root-finding on the
     (non-decreasing) ``phi'`` if not given. If ``phi' >= -tau`` everywhere, ``loss`` is returned as is.
     """
-    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True)
+    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True, high_open=True)
     if z0 is None:
         z0 = _find_tangent_point(loss, tau)
         if z0 is None:
@@ -124,7 +124,7 @@ def _find_tangent_point(loss: LossFn, tau: float) -> float | None:
 
 def huberised_logistic_switch(*, tau: float) -> float:
     """Switch point ``z0 = log((1 - tau)/tau)`` where ``logistic'(z0) = -tau``; ``-inf`` for tau >= 1."""
-    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True, hint="tau >= 1 is plain logistic")
+    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True, high_open=True, hint="tau >= 1 is plain logistic")
     return -np.inf if tau >= 1.0 else float(-logit(tau))
 
 
@@ -181,7 +181,7 @@ def partially_huberise(base: base_losses.BaseLoss, *, tau: float, p0: float | No
 
 def phuber_logistic_switch(*, tau: float) -> float:
     """Margin where PHuber-logistic switches: ``sigmoid(z0) = 1/tau``, i.e. ``z0 = -log(tau - 1)``."""
-    tau = check_interval("tau", tau, 1.0, np.inf, low_open=True, hint="PHuber needs tau > 1")
+    tau = check_interval("tau", tau, 1.0, np.inf, low_open=True, high_open=True, hint="PHuber needs tau > 1")
     return float(-np.log(tau - 1.0))
 
 
@@ -264,7 +264,7 @@ class MarginLoss:
     """
 
     name: str
-    fn: LossFn = field(repr=False)
+    fn: LossFn = field(repr=False, compare=False)
     params: tuple[tuple[str, float], ...] = ()
     base: base_losses.BaseLoss | None = field(default=None, repr=False, compare=False)
 
@@ -283,6 +283,18 @@ class MarginLoss:
         if not self.params:
             return self.name
         return f"{self.name} ({', '.join(f'{k}={v:g}' for k, v in self.params)})"
+
+
+def _base_from_margin(fn: LossFn) -> base_losses.BaseLoss:
+    """The base loss ``varphi(p) = phi(logit p)`` of a margin loss, ``varphi' = phi'(z) / (p (1 - p))``."""
+
+    def base(p):
+        p = np.asarray(p, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v, d = fn(logit(p))
+            return v, d / (p * (1.0 - p))
+
+    return base
 
 
 LOSS_NAMES = ("logistic", "huberised", "partially_huberised", "unhinged", "linear", "gce", "phuber_gce")
@@ -318,9 +330,8 @@ def make_loss(name: str, **params) -> MarginLoss:
     if name == "huberised":
         tau = float(need("tau")["tau"])
         huberised_logistic_switch(tau=tau)  # validates
-        return MarginLoss(
-            "huberised", lambda z: huberised_logistic(z, tau=tau), (("tau", tau),), base_losses.log_loss
-        )
+        fn = lambda z: huberised_logistic(z, tau=tau)  # noqa: E731
+        return MarginLoss("huberised", fn, (("tau", tau),), _base_from_margin(fn))
     if name in ("partially_huberised", "phuber"):
         tau = float(need("tau")["tau"])
         phuber_logistic_switch(tau=tau)

@@ -58,7 +58,7 @@ def _flips(dist: DiscreteDistribution, rho, flip) -> np.ndarray:
         return f
     r = np.asarray(0.0 if rho is None else rho, dtype=float)
     if np.any(~((r >= 0) & (r < 0.5))):
-        bad = r[~((r >= 0) & (r < 0.5))].ravel()[0] if r.ndim else float(r)
+        bad = float(r[~((r >= 0) & (r < 0.5))].ravel()[0]) if r.ndim else float(r)
         raise ValueError(f"rho={bad!r} is outside its domain [0, 0.5) (symmetric noise)")
     return np.broadcast_to(r[..., None], r.shape + (m,))
 
