@@ -1,0 +1,288 @@
+"""Multiclass losses on logits (sandbox.multiclass): closed forms, gradients, identities, extremes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy.special import softmax
+
+from sandbox import losses as binary
+from sandbox import multiclass as mc
+from sandbox.clipping import clip_base_derivative
+
+LOG = np.log
+
+# name -> (function, params) covering every loss; PHuber parameters chosen so both branches are hit below
+CASES = {
+    "ce": (mc.cross_entropy, {}),
+    "phuber_ce": (mc.phuber_ce, {"tau": 3.0}),
+    "gce": (mc.gce, {"q": 0.7}),
+    "phuber_gce": (mc.phuber_gce, {"tau": 3.0, "q": 0.7}),
+    "linear": (mc.linear, {}),
+}
+
+
+def _random_problem(seed: int, n: int = 40, k: int = 5, scale: float = 3.0):
+    rng = np.random.default_rng(seed)
+    return scale * rng.standard_normal((n, k)), rng.integers(0, k, size=n)
+
+
+def _p_y(logits, y):
+    return softmax(logits, axis=-1)[np.arange(len(y)), y]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Specific values, written as closed-form expressions
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_values_closed_form():
+    # logits log([1, 3]) -> p = [1/4, 3/4]; logits log([1, 4]) -> p = [1/5, 4/5]
+    f13, f14 = LOG([[1.0, 3.0]]), LOG([[1.0, 4.0]])
+    y0, y1 = np.array([0]), np.array([1])
+    # rtol 1e-14: a handful of roundings in log_softmax / exp; the references are exact expressions
+    close = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-14)  # noqa: E731
+    close(mc.cross_entropy(f13, y0)[0], [LOG(4.0)])
+    close(mc.cross_entropy(f13, y1)[0], [LOG(4.0 / 3.0)])
+    close(mc.phuber_ce(f13, y0, tau=2)[0], [-2 * 0.25 + LOG(2.0) + 1])  # p_y = 1/4 <= 1/2: linear part
+    close(mc.phuber_ce(f13, y1, tau=2)[0], [LOG(4.0 / 3.0)])  # p_y = 3/4 > 1/2: CE part
+    close(mc.gce(f13, y0, q=0.5)[0], [(1 - 0.25**0.5) / 0.5])  # = 1
+    close(mc.linear(f13, y0)[0], [0.75])
+    # PHuber-GCE, tau = 2, q = 1/2: p0 = 2^(-2) = 1/4, GCE(p0) = (1 - 1/2)/(1/2) = 1
+    close(mc.phuber_gce(f14, y0, tau=2, q=0.5)[0], [1 - 2 * (0.2 - 0.25)])  # p_y = 1/5 < p0
+    close(mc.phuber_gce(f14, y1, tau=2, q=0.5)[0], [(1 - 0.8**0.5) / 0.5])  # p_y = 4/5 > p0
+    # three classes, uniform logits: p_y = 1/3
+    close(mc.cross_entropy(np.zeros((1, 3)), y0)[0], [LOG(3.0)])
+    close(mc.phuber_ce(np.zeros((1, 3)), y0, tau=2)[0], [-2 / 3 + LOG(2.0) + 1])  # 1/3 <= 1/2: linear part
+    close(mc.phuber_ce(np.zeros((1, 3)), y0, tau=3)[0], [LOG(3.0)])  # 1/3 is the switch: branches agree
+
+
+def test_cross_entropy_docstring_example():
+    v, g = mc.cross_entropy([[0.0, 0.0]], [0])
+    assert v.tolist() == [np.log(2.0)] and g.tolist() == [[-0.5, 0.5]]  # exact: softmax of zeros is 1/2
+
+
+# ---------------------------------------------------------------------------------------------------
+# Finite-difference gradients
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_gradient_matches_central_differences(name):
+    fn, params = CASES[name]
+    logits, y = _random_problem(1)
+    p = _p_y(logits, y)
+    if name.startswith("phuber"):
+        p0 = 1 / params["tau"] if name == "phuber_ce" else mc.phuber_gce_switch(**params)
+        assert (p < p0).any() and (p > p0).any(), "the sample must exercise both branches"
+    _, grad = fn(logits, y, **params)
+    h = 1e-5
+    num = np.empty_like(logits)
+    for j in range(logits.shape[1]):
+        e = np.zeros_like(logits)
+        e[:, j] = h
+        # each row's loss depends only on its own logits, so one perturbation per column suffices
+        num[:, j] = (fn(logits + e, y, **params)[0] - fn(logits - e, y, **params)[0]) / (2 * h)
+    # central differences: truncation ~h^2 * f''' ~ 1e-10, rounding ~eps * |loss| / h ~ 1e-10
+    np.testing.assert_allclose(grad, num, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_gradient_rows_sum_to_zero(name):
+    # softmax - e_y sums to 0 over classes, and every loss's gradient is a multiple of it
+    fn, params = CASES[name]
+    logits, y = _random_problem(2)
+    _, grad = fn(logits, y, **params)
+    np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-15)  # sum of K numbers of size <= 1
+
+
+def test_gradient_weights_relative_to_cross_entropy():
+    """w(p_y) for each loss: grad = w * (softmax - e_y) (paper-notes section 4)."""
+    logits, y = _random_problem(3)
+    p = _p_y(logits, y)
+    base = softmax(logits, axis=-1) - np.eye(logits.shape[1])[y]
+    tau, q = 3.0, 0.7
+    expected = {
+        "ce": np.ones_like(p),
+        "phuber_ce": np.minimum(1.0, tau * p),
+        "gce": p**q,
+        "phuber_gce": np.minimum(tau * p, p**q),
+        "linear": p,
+    }
+    for name, (fn, params) in CASES.items():
+        # rtol 1e-12: p_y from exp(log_softmax) vs scipy's softmax differ in the last few bits
+        np.testing.assert_allclose(fn(logits, y, **params)[1], expected[name][:, None] * base, rtol=1e-12,
+                                   atol=1e-15, err_msg=name)
+
+
+def test_phuber_ce_gradient_is_cl_clipped_ce_gradient():
+    """PHuber-CE's logit gradient == min(1, tau p_y)(softmax - e_y) == CL-clipping of -1/p at -tau."""
+    logits, y = _random_problem(4)
+    tau = 4.0
+    s = softmax(logits, axis=-1)
+    p = s[np.arange(len(y)), y]
+    e_y = np.eye(logits.shape[1])[y]
+    _, grad = mc.phuber_ce(logits, y, tau=tau)
+    np.testing.assert_allclose(grad, np.minimum(1.0, tau * p)[:, None] * (s - e_y), rtol=1e-12, atol=1e-15)
+    # chain rule with the clipped base derivative: d p_y / d f = p_y (e_y - s)
+    clipped, n_clipped = clip_base_derivative(-1.0 / p, tau=tau)
+    np.testing.assert_allclose(grad, (clipped * p)[:, None] * (e_y - s), rtol=1e-12, atol=1e-15)
+    assert 0 < n_clipped < len(y)  # both regimes present
+
+
+# ---------------------------------------------------------------------------------------------------
+# K = 2: each loss is its binary margin counterpart at z = f_y - f_other
+# ---------------------------------------------------------------------------------------------------
+
+BINARY = {
+    "ce": (mc.cross_entropy, binary.logistic, {}),
+    "phuber_ce": (mc.phuber_ce, binary.phuber_logistic, {"tau": 2.5}),
+    "gce": (mc.gce, binary.gce, {"q": 0.7}),
+    "phuber_gce": (mc.phuber_gce, binary.phuber_gce, {"tau": 2.5, "q": 0.7}),
+    "linear": (mc.linear, binary.linear, {}),
+}
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+def test_two_classes_equal_binary_margin_loss(name):
+    multi, margin_loss, params = BINARY[name]
+    rng = np.random.default_rng(5)
+    n = 200
+    logits = rng.uniform(-20, 20, size=(n, 2))
+    y = rng.integers(0, 2, size=n)
+    z = logits[np.arange(n), y] - logits[np.arange(n), 1 - y]
+    value, grad = multi(logits, y, **params)
+    phi, dphi = margin_loss(z, **params)
+    # Derivation: loss(f) = phi(f_y - f_o), so d/df_y = phi'(z) and d/df_o = -phi'(z).
+    sign = np.where(np.arange(2) == y[:, None], 1.0, -1.0)
+    # Tolerances: log_softmax gets log p_y to ~1e-16 *absolutely* (log of a rounded 1 + tiny), and
+    # softmax - e_y has the same absolute error at the label; relative agreement elsewhere is ~1e-14.
+    np.testing.assert_allclose(value, phi, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad, dphi[:, None] * sign, rtol=1e-12, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Limits in tau, extreme logits, batch axes
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_phuber_ce_large_tau_is_cross_entropy():
+    logits, y = _random_problem(6, scale=2.0)
+    assert _p_y(logits, y).min() > 1e-12  # above the switch at 1/tau, where PHuber-CE *is* CE
+    for a, b in zip(mc.phuber_ce(logits, y, tau=1e12), mc.cross_entropy(logits, y)):
+        np.testing.assert_array_equal(a, b)  # same branch, same floating-point operations
+
+
+def test_phuber_gce_large_tau_is_gce():
+    logits, y = _random_problem(7, scale=2.0)
+    for a, b in zip(mc.phuber_gce(logits, y, tau=1e12, q=0.7), mc.gce(logits, y, q=0.7)):
+        # p0 = 1e12^(-1/0.3) ~ 1e-40: every p_y here is above it; identical formulas
+        np.testing.assert_array_equal(a, b)
+
+
+def test_phuber_ce_tau_to_one_is_linear():
+    logits, y = _random_problem(8)
+    tau = 1.0 + 1e-9
+    v, g = mc.phuber_ce(logits, y, tau=tau)
+    vl, gl = mc.linear(logits, y)
+    # every p_y < 1/tau here, so v = -tau p + log tau + 1 = (1 - p) + O(tau - 1)
+    np.testing.assert_allclose(v, vl, atol=1e-8)
+    np.testing.assert_allclose(g, gl, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_extreme_logits_finite(name):
+    fn, params = CASES[name]
+    big = 1e4
+    logits = np.array([[big, -big, 0.0], [-big, big, 0.0], [big, big, -big], [-big, -big, -big]])
+    y = np.array([0, 0, 0, 2])
+    value, grad = fn(logits, y, **params)  # RuntimeWarnings are errors in this suite
+    assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad))
+    # row 0: p_y = 1 in double precision, every loss is 0 and so is its gradient
+    assert value[0] == 0.0 and np.all(grad[0] == 0.0)
+    # row 1: p_y = e^-2e4 = 0 in double precision: each loss at its p -> 0 limit (bounded ones saturate)
+    tau, q = params.get("tau"), params.get("q")
+    limit = {
+        "ce": 2 * big,
+        "phuber_ce": lambda: 1 + np.log(tau),
+        "gce": lambda: 1 / q,
+        "phuber_gce": lambda: (1 - mc.phuber_gce_switch(tau=tau, q=q) ** q) / q + tau * mc.phuber_gce_switch(tau=tau, q=q),
+        "linear": 1.0,
+    }[name]
+    limit = limit() if callable(limit) else limit
+    assert value[1] == pytest.approx(limit, rel=1e-12)  # closed forms, a few roundings apart
+    # rows 2, 3: shift invariance, p_y = 1/2 and 1/3 exactly as for zero logits
+    v2, g2 = fn(np.zeros((1, 2)), np.array([0]), **params)
+    v3, g3 = fn(np.zeros((1, 3)), np.array([2]), **params)
+    assert value[2] == pytest.approx(v2[0], rel=1e-15) and value[3] == pytest.approx(v3[0], rel=1e-15)
+    np.testing.assert_allclose(grad[2, :2], g2[0], rtol=1e-15)  # x - max(x) is exact, so is everything after
+    np.testing.assert_allclose(grad[3], g3[0], rtol=1e-15)
+
+
+def test_leading_batch_axes():
+    rng = np.random.default_rng(9)
+    logits = rng.standard_normal((2, 3, 6, 4))
+    y = rng.integers(0, 4, size=(2, 3, 6))
+    for name, (fn, params) in CASES.items():
+        v, g = fn(logits, y, **params)
+        assert v.shape == (2, 3, 6) and g.shape == (2, 3, 6, 4)
+        v2, g2 = fn(logits.reshape(-1, 4), y.reshape(-1), **params)
+        np.testing.assert_array_equal(v.reshape(-1), v2)  # same numbers, only reshaped
+        np.testing.assert_array_equal(g.reshape(-1, 4), g2)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation and the registry
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda f, y: mc.phuber_ce(f, y, tau=1.0), r"tau=1\.0 is outside its domain \(1, inf\)"),
+        (lambda f, y: mc.phuber_ce(f, y, tau=0.5), r"tau=0\.5 is outside its domain"),
+        (lambda f, y: mc.phuber_ce(f, y, tau=np.nan), r"tau=nan"),
+        (lambda f, y: mc.phuber_ce(f, y, tau=np.inf), r"tau=inf is outside its domain"),
+        (lambda f, y: mc.gce(f, y, q=0.0), r"q=0\.0 is outside its domain \(0, 1\]"),
+        (lambda f, y: mc.gce(f, y, q=1.5), r"q=1\.5 is outside its domain"),
+        (lambda f, y: mc.phuber_gce(f, y, tau=2.0, q=1.0), r"q=1\.0 is outside its domain \(0, 1\)"),
+        (lambda f, y: mc.phuber_gce(f, y, tau=1.0, q=0.7), r"tau=1\.0 is outside its domain"),
+    ],
+)
+def test_bad_parameters_raise(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(np.zeros((1, 3)), np.array([0]))
+
+
+def test_bad_shapes_and_labels_raise():
+    with pytest.raises(ValueError, match="y.shape"):
+        mc.cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="must lie in"):
+        mc.cross_entropy(np.zeros((1, 3)), np.array([3]))
+    with pytest.raises(ValueError, match="integer"):
+        mc.cross_entropy(np.zeros((1, 3)), np.array([0.0]))
+    with pytest.raises(ValueError, match="K >= 2"):
+        mc.cross_entropy(np.zeros((1, 1)), np.array([0]))
+
+
+def test_registry():
+    logits, y = _random_problem(10)
+    for name, (fn, params) in zip(mc.MULTICLASS_LOSS_NAMES, CASES.values()):
+        loss = mc.make_multiclass_loss(name, **params)
+        assert loss.name == name and dict(loss.params) == {k: float(v) for k, v in params.items()}
+        for a, b in zip(loss(logits, y), fn(logits, y, **params)):
+            np.testing.assert_array_equal(a, b)  # the same function with the same parameters
+    assert dict(mc.make_multiclass_loss("gce").params) == {"q": 0.7}  # the paper's default
+    assert mc.make_multiclass_loss("phuber_gce", tau=10).label == "phuber_gce (tau=10, q=0.7)"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        mc.make_multiclass_loss("ce").name = "x"
+    with pytest.raises(ValueError, match="unknown"):
+        mc.make_multiclass_loss("mae")
+    with pytest.raises(ValueError, match="unexpected"):
+        mc.make_multiclass_loss("ce", tau=2)
+    with pytest.raises(ValueError, match="needs"):
+        mc.make_multiclass_loss("phuber_ce")
+    with pytest.raises(ValueError, match=r"tau=0\.5 is outside its domain"):
+        mc.make_multiclass_loss("phuber_ce", tau=0.5)

@@ -1,0 +1,183 @@
+"""The sandbox Table 2 (sandbox.table2): smoke preset end to end, reports, determinism, validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from sandbox import table2 as t2
+
+SMOKE = t2.TABLE2_PRESETS["smoke"]
+TINY = dataclasses.replace(SMOKE, rhos=(0.0, 0.6), seeds=1, losses=("ce", "phuber_ce"), n_train=300, n_test=100,
+                           n_val=60, epochs=1)
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    lines: list[str] = []
+    result = t2.run_table2(SMOKE, seed=0, progress=lines.append)
+    return result, lines
+
+
+def test_smoke_shapes_and_ranges(smoke):
+    r, _ = smoke
+    shape = (len(t2.TABLE2_LOSSES), 4, SMOKE.seeds)
+    for name in ("accuracy", "memorised", "clipped_fraction", "run_seconds"):
+        assert getattr(r, name).shape == shape, name
+    assert r.losses == t2.TABLE2_LOSSES and r.rhos == (0.0, 0.2, 0.4, 0.6)
+    assert np.all((r.accuracy >= 0) & (r.accuracy <= 1))
+    assert r.mean.shape == r.std.shape == shape[:2]
+    np.testing.assert_allclose(r.std, r.accuracy.std(axis=-1, ddof=1))  # documented: sample std
+    assert np.all(np.isnan(r.memorised[:, 0])) and np.all(np.isfinite(r.memorised[:, 1:]))
+    clip_row = r.losses.index("ce_clip")
+    assert np.all(r.clipped_fraction[clip_row] > 0)  # gradient norms of a fresh net exceed 0.1
+    assert np.all(np.delete(r.clipped_fraction, clip_row, axis=0) == 0)
+    assert r.per_seed("gce", 0.4) == tuple(r.accuracy[3, 2])
+    assert set(r.timings) == {"load", "tau_selection", "runs", "total"} and r.timings["total"] > 0
+
+
+def test_smoke_tau_selection(smoke):
+    r, _ = smoke
+    assert set(r.chosen_tau) == {"phuber_ce", "phuber_gce"}
+    for key, tau in r.chosen_tau.items():
+        scores = r.tau_validation[key]
+        assert set(scores) == set(SMOKE.taus)
+        assert scores[tau] == max(scores.values())  # chosen by noisy validation accuracy
+        # ties go to the first candidate in the config's order
+        first_best = next(t for t in SMOKE.taus if scores[t] == max(scores.values()))
+        assert tau == first_best
+
+
+def test_smoke_progress_lines(smoke):
+    r, lines = smoke
+    runs = [ln for ln in lines if ln.startswith("[seed")]
+    assert len(runs) == r.accuracy.size  # one line per training run
+    assert sum(ln.startswith("[tau]") for ln in lines) == 2 * len(SMOKE.taus) + 2  # candidates + choices
+
+
+def test_markdown(smoke):
+    r, _ = smoke
+    md = t2.table2_to_markdown(r)
+    lines = md.splitlines()
+    assert lines[0] == "| loss | rho=0 | rho=0.2 | rho=0.4 | rho=0.6 |"
+    rows = [ln for ln in lines[2:] if ln.startswith("| ")]
+    assert len(rows) == len(t2.TABLE2_LOSSES)
+    assert all(ln.count(" ± ") == 4 and ln.count(f"(n={SMOKE.seeds})") == 4 for ln in rows)
+    assert f"PHuber-CE (tau={r.chosen_tau['phuber_ce']:g})" in md and "sample std (ddof=1)" in md
+    assert md.count("**") >= 2 * 4  # at least one best cell per column
+
+
+def test_json_round_trip(smoke):
+    r, _ = smoke
+    d = t2.table2_to_json(r)
+    text = json.dumps(d, allow_nan=False)  # NaN (memorised at rho = 0) must have become null
+    back = json.loads(text)
+    np.testing.assert_array_equal(np.array(back["accuracy"]), r.accuracy)  # floats survive JSON exactly
+    assert back["std_ddof"] == 1 and back["config"]["rhos"] == [0.0, 0.2, 0.4, 0.6]
+    assert back["memorised"][0][0] == [None] * SMOKE.seeds
+    assert back["chosen_tau"] == {k: v for k, v in r.chosen_tau.items()}
+    assert len(back["references"]) == len(t2.TABLE2_REFERENCES)
+
+
+def test_figure(smoke):
+    r, _ = smoke
+    fig = t2.plot_table2(r)
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel()
+    lines = [c.lines[0] for c in ax.containers]  # the data line of each errorbar
+    assert len(lines) == len(t2.TABLE2_LOSSES)
+    assert len({ln.get_marker() for ln in lines}) == len(lines)  # distinct markers ...
+    styles = t2._LINESTYLES[: len(lines)]  # ... and line styles (custom dash tuples report as '--')
+    assert len(set(map(repr, styles))) == len(styles)
+    assert [ln.get_linestyle() for ln in lines[:4]] == ["-", "--", ":", "-."]
+    assert len(ax.get_legend().get_texts()) == len(t2.TABLE2_LOSSES)
+    fig.canvas.draw()  # renders without error (Agg canvas of a bare Figure)
+
+
+def test_determinism_per_seed():
+    a = t2.run_table2(TINY, seed=0)
+    b = t2.run_table2(TINY, seed=0)
+    c = t2.run_table2(TINY, seed=1)
+    np.testing.assert_array_equal(a.accuracy, b.accuracy)  # bit-for-bit: same streams, one BLAS thread
+    assert a.chosen_tau == b.chosen_tau and a.tau_validation == b.tau_validation
+    assert not np.array_equal(a.accuracy, c.accuracy) or a.tau_validation != c.tau_validation
+
+
+def test_seed_zero_is_valid_and_negative_rejected():
+    with pytest.raises(ValueError, match="seed"):
+        t2.run_table2(TINY, seed=-1)
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"model": "lenet"}, "model"),
+        ({"n_val": 500}, "n_val"),
+        ({"rhos": (0.0, 1.2)}, r"rho=1\.2 is outside its domain"),
+        ({"taus": (1.0, 10.0)}, r"tau=1\.0 is outside its domain"),
+        ({"losses": ("ce", "mae")}, "losses"),
+        ({"n_train": 4500, "n_test": 1000}, "5000"),
+        ({"optimizer": "rmsprop"}, "optimizer"),
+        ({"clip_norm": 0.0}, "clip_norm"),
+    ],
+)
+def test_config_validation(changes, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(SMOKE, **changes)
+
+
+def test_presets_are_frozen_and_full_matches_the_paper_where_it_says_so():
+    full = t2.TABLE2_PRESETS["full"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        full.epochs = 1
+    # the values the paper fixes (paper-notes section 9)
+    assert full.rhos == (0.0, 0.2, 0.4, 0.6) and full.taus == (2.0, 10.0) and full.q == 0.7
+    assert full.clip_norm == 0.1 and full.tau_selection_rho == 0.6
+    assert full.optimizer == "adam" and full.batch_size == 32  # MNIST: Adam, batch 32
+    assert full.n_train + full.n_test <= 5000
+
+
+def test_reference_numbers_are_those_in_the_notes():
+    got = {(r.source, r.dataset, r.loss, r.rho): r.accuracy for r in t2.TABLE2_REFERENCES}
+    assert got == {  # paper-notes section 9, verbatim
+        ("paper", "CIFAR-10", "ce", 0.6): 40.6,
+        ("paper", "CIFAR-10", "phuber_ce", 0.6): 72.2,
+        ("[Re]", "CIFAR-10", "ce", 0.6): 44.0,
+        ("[Re]", "CIFAR-10", "phuber_ce", 0.6): 73.2,
+    }
+    assert t2.RE_MNIST_FLOOR == 97.5
+    md = t2.references_to_markdown()
+    assert "40.6" in md and "73.2" in md and "97.5" in md
+
+
+def test_compare_with_references(smoke):
+    r, _ = smoke
+    md = t2.compare_with_references(r)
+    assert "| PHuber-CE minus CE at rho=0.6 (points) | 31.6 | 29.2 |" in md  # 72.2 - 40.6, 73.2 - 44.0
+    ours = 100 * (r.mean[r.losses.index("phuber_ce"), 3] - r.mean[r.losses.index("ce"), 3])
+    assert f"| {ours:.1f} |" in md
+
+
+def test_markdown_memorised(smoke):
+    r, _ = smoke
+    md = t2.table2_to_markdown(r, quantity="memorised")
+    rows = [ln for ln in md.splitlines()[2:] if ln.startswith("| ")]
+    assert all(ln.split(" | ")[1] == "--" for ln in rows)  # nothing is flipped at rho = 0
+    assert "**" not in md and "Flipped training labels" in md
+    with pytest.raises(ValueError, match="quantity"):
+        t2.table2_to_markdown(r, quantity="loss")
+
+
+def test_json_inverse(smoke):
+    r, _ = smoke
+    back = t2.table2_from_json(json.loads(json.dumps(t2.table2_to_json(r), allow_nan=False)))
+    assert back.config == r.config and back.seed == r.seed and back.rhos == r.rhos
+    for name in ("accuracy", "memorised", "clipped_fraction", "run_seconds"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(r, name))  # NaN == NaN here
+    assert back.chosen_tau == r.chosen_tau and back.tau_validation == r.tau_validation
+    assert t2.table2_to_markdown(back) == t2.table2_to_markdown(r)
