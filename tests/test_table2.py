@@ -181,3 +181,26 @@ def test_json_inverse(smoke):
         np.testing.assert_array_equal(getattr(back, name), getattr(r, name))  # NaN == NaN here
     assert back.chosen_tau == r.chosen_tau and back.tau_validation == r.tau_validation
     assert t2.table2_to_markdown(back) == t2.table2_to_markdown(r)
+
+
+def test_figure_command_writes_png_json_and_markdown(tmp_path):
+    """table2_mnist through the figure command: PNG, JSON and the Markdown table, re-plottable."""
+    import json
+    import subprocess
+    import sys
+
+    from sandbox.registry import get_figure
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "sandbox", "figures", "table2_mnist", "--preset", "smoke", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for suffix in (".png", ".json", ".md"):
+        assert (tmp_path / f"table2_mnist{suffix}").stat().st_size > 0
+    data = json.loads((tmp_path / "table2_mnist.json").read_text())
+    md = (tmp_path / "table2_mnist.md").read_text()
+    assert md.startswith("| loss | rho=0 | rho=0.2 | rho=0.4 | rho=0.6 |")
+    assert md.strip() == data["markdown"].strip()
+    assert data["meta"]["preset"]["name"] == "smoke"
+    assert get_figure("table2_mnist").plot(data).axes  # re-plots from the JSON alone
