@@ -1,0 +1,61 @@
+"""``python -m sandbox bench``: runs, prints its tables, compares fits correctly. No timing assertions."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sandbox.bench import agreement, machine_info, main, reference_loop
+from sandbox.losses import make_loss
+from sandbox.trials import long_servedio_trials
+
+
+def test_quick_bench_prints_every_table():
+    # through the package's command line, as a user runs it; seconds long (no timing asserted)
+    out = subprocess.run(
+        [sys.executable, "-m", "sandbox", "bench", "--quick"],
+        capture_output=True, text=True, timeout=300, check=True,
+    ).stdout
+    for heading in ("Machine", "Head to head", "Threads and chunks", "time against trials", "time against n_train"):
+        assert heading in out
+    for column in ("reference s", "fast s", "ratio", "agree labels", "same nit", "ms/trial/loss", "agreement"):
+        assert column in out
+    assert "partially_huberised (tau=1.36)" in out
+    assert " NO" not in out  # threads and chunks leave results bitwise identical
+
+
+def test_in_process_without_scaling(capsys):
+    assert main(["--quick", "--no-scaling", "--trials", "3", "--preset", "smoke", "--seed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "3 trials, n_train 200" in out and "all three" in out
+    assert "Scaling" not in out
+    assert out.count("100.00%") >= 3  # three losses agree on all three trials
+
+
+@pytest.mark.parametrize("argv", [["--trials", "0"], ["--seed", "-1"], ["--preset", "nope"]])
+def test_bad_arguments_exit_with_status_2(argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+
+
+def test_agreement_definition():
+    data = long_servedio_trials(trials=4, n_train=50, n_test=40, rho=0.2, seed=1)
+    theta = np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 0.0], [-1.0, 0.0]])
+    same = agreement(theta, theta, data.X_test, data.y_test)
+    assert (same.labels, same.accuracy, same.max_rel_theta, same.trials) == (1.0, 1.0, 0.0, 4)
+    flipped = agreement(-theta, theta, data.X_test, data.y_test)
+    assert flipped.labels == 0.25  # only the zero vector (all scores 0) predicts the same labels
+    assert flipped.max_rel_theta == 2.0
+
+
+def test_reference_loop_is_scipy_per_trial():
+    data = long_servedio_trials(trials=2, n_train=60, n_test=10, rho=0.2, seed=2)
+    theta, nit = reference_loop(make_loss("logistic"), data.X_train, data.y_train, maxiter=5)
+    assert theta.shape == (2, 2) and nit.shape == (2,) and np.all(nit <= 5)
+
+
+def test_machine_info_names_cpu_and_versions():
+    text = "\n".join(machine_info())
+    assert "cpu" in text and "NumPy" in text and "SciPy" in text
