@@ -196,3 +196,16 @@ def test_every_plot_is_a_labelled_figure_drawn_from_json_alone(spec, fig1, fig2a
 def test_compute_returns_json_types_only(fig1, fig2a, fig2b):
     for data in (fig1, fig2a, fig2b):
         assert json.loads(sio.dumps_json(data)) == data
+
+
+def test_fig2a_vectorised_protocol_equals_the_scipy_loop():
+    """The figure's default (vectorised SLSQP) gives the per-trial SciPy protocol's accuracies."""
+    from sandbox.fig_paper import compute_fig2a
+    from sandbox.presets import get_preset
+
+    smoke = get_preset("smoke")
+    fast = compute_fig2a(smoke, seed=11, trials=4)
+    ref = compute_fig2a(smoke, seed=11, trials=4, protocol="scipy")
+    assert fast["protocol"] == "slsqp_vectorised" and ref["protocol"] == "scipy"
+    assert fast["test_accuracy"] == ref["test_accuracy"]
+    assert fast["slsqp"] == ref["slsqp"]  # same iteration counts and convergence flags
