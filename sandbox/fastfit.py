@@ -60,7 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_positive_int
+from ._checks import check_interval, check_positive_int
 
 __all__ = [
     "FastFitResult",
@@ -466,11 +466,11 @@ def _ldl_update(a: np.ndarray, z: np.ndarray, sigma: np.ndarray, w: np.ndarray, 
 # --------------------------------------------------------------------------------------------------
 
 
-def _slsqp_chunk(evaluate: _BlockedEval, Bfull: np.ndarray, maxiter: int):
+def _slsqp_chunk(evaluate: _BlockedEval, Bfull: np.ndarray, maxiter: int, acc: float = _ACC):
     """SLSQP (no constraints) from 0 on every trial of ``Bfull = y * X`` stored ``(d, n, T)``."""
     d, _, T = Bfull.shape
     P = _packed(d)
-    acc, tol = _ACC, 10 * _ACC
+    tol = 10 * acc
     x = np.zeros((T, d))
     x0 = np.zeros((T, d))
     s = np.zeros((T, d))
@@ -621,7 +621,9 @@ def _check_inputs(X, y) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def fit_linear_trials(loss, X, y, *, maxiter: int = 100, chunk_bytes: int | None = None) -> FastFitResult:
+def fit_linear_trials(
+    loss, X, y, *, maxiter: int = 100, chunk_bytes: int | None = None, ftol: float = _ACC
+) -> FastFitResult:
     """SciPy's SLSQP protocol for each trial (at most ``maxiter`` iterations from ``theta = 0``), batched.
 
     Minimises ``R_t(theta) = mean_i phi(y_ti <theta, x_ti>)`` for every trial ``t`` with the
@@ -632,7 +634,8 @@ def fit_linear_trials(loss, X, y, *, maxiter: int = 100, chunk_bytes: int | None
     :class:`~sandbox.losses.MarginLoss` (closed-form kernels for the paper's three losses) or any
     callable ``z -> (phi(z), phi'(z))``. ``chunk_bytes`` (default 256 MiB) caps the working arrays:
     trials are fitted in chunks of ``max(1, chunk_bytes // bytes_per_trial(n, d))``, with results
-    bitwise identical to one chunk.
+    bitwise identical to one chunk. ``ftol`` is SciPy's SLSQP ``ftol`` (its ``acc``; default 1e-6 as
+    in SciPy, i.e. the paper's protocol).
     """
     if not callable(loss):
         raise ValueError(f"loss={loss!r} must be a margin loss: a callable z -> (phi(z), phi'(z))")
@@ -641,10 +644,11 @@ def fit_linear_trials(loss, X, y, *, maxiter: int = 100, chunk_bytes: int | None
     if chunk_bytes is None:
         chunk_bytes = DEFAULT_CHUNK_BYTES
     chunk_bytes = check_positive_int("chunk_bytes", chunk_bytes)
-    return _fit(loss, X, y, maxiter=maxiter, chunk_bytes=chunk_bytes, threads=_THREADS)
+    ftol = check_interval("ftol", ftol, 0.0, np.inf, low_open=True, high_open=True)
+    return _fit(loss, X, y, maxiter=maxiter, chunk_bytes=chunk_bytes, threads=_THREADS, ftol=ftol)
 
 
-def _fit(loss, X, y, *, maxiter: int, chunk_bytes: int, threads: int) -> FastFitResult:
+def _fit(loss, X, y, *, maxiter: int, chunk_bytes: int, threads: int, ftol: float = _ACC) -> FastFitResult:
     T, n, d = X.shape
     spec = _closed_form_spec(loss)
     if spec is not None and not _closed_form_matches(loss, spec):
@@ -658,7 +662,7 @@ def _fit(loss, X, y, *, maxiter: int, chunk_bytes: int, threads: int) -> FastFit
             Bc = np.empty((d, n, b - a))  # y * X, one column per trial
             for j in range(d):
                 np.multiply(X[a:b, :, j].T, y[a:b].T, out=Bc[j])
-            parts.append(_slsqp_chunk(evaluate, Bc, maxiter))
+            parts.append(_slsqp_chunk(evaluate, Bc, maxiter, ftol))
     finally:
         evaluate.close()
     theta, risk, nit, nfev, status = (np.concatenate(c) for c in zip(*parts))

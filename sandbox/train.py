@@ -206,14 +206,18 @@ class FitResult:
     message: str
 
 
-def fit_slsqp(loss, X, y, *, maxiter: int = 100, bias: bool = False, theta0=None) -> FitResult:
+def fit_slsqp(
+    loss, X, y, *, maxiter: int = 100, bias: bool = False, theta0=None, ftol: float = 1e-6
+) -> FitResult:
     """The paper's protocol: SciPy SLSQP on the mean loss with its analytic gradient.
 
     At most ``maxiter`` (100) iterations, from ``theta = 0`` unless ``theta0`` is given.
     ``X`` ``(n, d)``, ``y`` ``(n,)``. A run that stops at the iteration limit is reported with
-    ``success=False`` but its weights are used, as in the paper.
+    ``success=False`` but its weights are used, as in the paper. ``ftol`` is SciPy's stopping
+    tolerance on the risk (its default, 1e-6, is the paper's protocol).
     """
     maxiter = check_positive_int("maxiter", maxiter)
+    ftol = check_interval("ftol", ftol, 0.0, np.inf, low_open=True, high_open=True)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     p = X.shape[-1] + (1 if bias else 0)
@@ -223,13 +227,15 @@ def fit_slsqp(loss, X, y, *, maxiter: int = 100, bias: bool = False, theta0=None
         r, g = risk_and_grad(loss, theta, X, y, bias=bias)
         return float(r), g
 
-    res = optimize.minimize(fun, x0, jac=True, method="SLSQP", options={"maxiter": maxiter})
+    res = optimize.minimize(fun, x0, jac=True, method="SLSQP", options={"maxiter": maxiter, "ftol": ftol})
     return FitResult(np.asarray(res.x), float(res.fun), int(res.nit), bool(res.success), str(res.message))
 
 
-def fit_slsqp_trials(loss, X, y, *, maxiter: int = 100, bias: bool = False) -> np.ndarray:
+def fit_slsqp_trials(loss, X, y, *, maxiter: int = 100, bias: bool = False, ftol: float = 1e-6) -> np.ndarray:
     """:func:`fit_slsqp` on each trial of ``X`` ``(T, n, d)``, ``y`` ``(T, n)``; weights ``(T, d)``.
 
     A plain loop over trials: the reference that vectorised fast paths are judged against.
     """
-    return np.stack([fit_slsqp(loss, X[t], y[t], maxiter=maxiter, bias=bias).theta for t in range(len(X))])
+    return np.stack(
+        [fit_slsqp(loss, X[t], y[t], maxiter=maxiter, bias=bias, ftol=ftol).theta for t in range(len(X))]
+    )

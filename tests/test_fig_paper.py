@@ -210,3 +210,15 @@ def test_fig2a_vectorised_protocol_equals_the_scipy_loop():
     assert fast["protocol"] == "slsqp_vectorised" and ref["protocol"] == "scipy"
     assert fast["test_accuracy"] == ref["test_accuracy"]
     assert fast["slsqp"] == ref["slsqp"]  # same iteration counts and convergence flags
+
+
+def test_fig2a_tight_tolerance_vectorised_equals_scipy():
+    """A tight SLSQP tolerance (the deviations study) goes through both protocols identically."""
+    from sandbox.fig_paper import compute_fig2a
+    from sandbox.presets import get_preset
+
+    p = get_preset("smoke")
+    fast = compute_fig2a(p, seed=2, trials=3, ftol=1e-12)
+    ref = compute_fig2a(p, seed=2, trials=3, ftol=1e-12, protocol="scipy")
+    assert fast["test_accuracy"] == ref["test_accuracy"] and fast["slsqp"] == ref["slsqp"]
+    assert fast["params"]["slsqp_ftol"] == 1e-12
