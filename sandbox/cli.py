@@ -3,7 +3,7 @@
 ::
 
     python -m sandbox figures [NAME ...] [--preset PRESET] [--trials N] [--seed S] [--rho RHO]
-                              [--out DIR] [--list] [--quiet]
+                              [--out DIR] [--list] [--quiet] [--jobs J]
     python -m sandbox bench [ARGS ...]          # handed to sandbox.bench.main(ARGS)
 
 ``figures`` computes each named figure (all of them if none is named) with the preset, draws it and
@@ -11,6 +11,8 @@ writes ``DIR/NAME.png`` and ``DIR/NAME.json`` atomically (:mod:`sandbox.io`). Th
 figure's numbers and a ``meta`` block: the preset with overrides applied, the seed, the package
 versions and the command that regenerates that figure alone. No timestamp: the same command and
 seed give byte-identical JSON. Progress goes to stderr (with elapsed seconds), results to stdout.
+Figures are computed in ``--jobs`` worker processes (default: one per CPU), longest first; each
+figure's numbers depend only on the preset and the seed, never on the number of jobs.
 
 User errors (unknown figure or preset, ``--trials < 1``, ``--rho`` outside ``[0, 0.5)``, a negative
 seed, and any ``ValueError`` raised by the package) print one line ``sandbox: error: ...`` on stderr
@@ -20,7 +22,9 @@ and exit with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import importlib
+import os
 import sys
 import time
 from dataclasses import replace
@@ -48,9 +52,9 @@ class _Parser(argparse.ArgumentParser):
 class _Progress:
     """Progress lines on stderr, prefixed with the seconds since the command started."""
 
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, t0: float | None = None):
         self.quiet = quiet
-        self.t0 = time.perf_counter()
+        self.t0 = time.perf_counter() if t0 is None else t0  # monotonic clock, shared by workers
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
@@ -75,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--rho", type=float, default=None, help="override the preset's noise rate, 0 <= rho < 0.5")
     fig.add_argument("--out", default="figures", help="output directory (default: figures)")
     fig.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    fig.add_argument(
+        "--jobs", type=int, default=None,
+        help="figures computed in parallel processes (default: the number of CPUs); results do not depend on it",
+    )
     fig.set_defaults(func=_figures)
     # listed for --help only: main() hands everything after 'bench' to sandbox.bench.main unparsed
     sub.add_parser("bench", help="benchmarks (arguments are passed to sandbox.bench)", add_help=False)
@@ -118,12 +126,11 @@ def _figures(args) -> int:
     except OSError as e:
         raise UsageError(f"cannot create the output directory {str(out)!r}: {e.strerror}") from None
 
+    jobs = min(len(names), os.cpu_count() or 1) if args.jobs is None else check_positive_int("jobs", args.jobs)
     progress = _Progress(args.quiet)
-    for name in names:
+
+    def finish(name: str, data: dict) -> None:
         spec = figs[name]
-        t0 = time.perf_counter()
-        progress(f"{name}: start (preset {preset.name!r}, seed {args.seed})")
-        data = spec.compute(preset, seed=args.seed, trials=trials, progress=lambda m, n=name: progress(f"{n}: {m}"))
         if "meta" in data:
             raise RuntimeError(f"figure {name!r}: compute() must not return a 'meta' key (the CLI adds it)")
         fig = spec.plot(data)
@@ -139,8 +146,33 @@ def _figures(args) -> int:
             written.append(atomic_write_bytes(out / f"{name}{suffix}", text.encode("utf-8")))
         for line in data.get("report", []):
             print(line)
-        print(f"wrote {', '.join(map(str, written))} ({time.perf_counter() - t0:.1f} s)", flush=True)
+        print(f"wrote {', '.join(map(str, written))} ({time.perf_counter() - progress.t0:.1f} s since start)", flush=True)
+
+    if jobs == 1:
+        for name in names:
+            finish(name, _compute(name, preset, args.seed, trials, args.quiet, progress.t0))
+        return 0
+    # longest first, so the slowest figure does not start last; each figure is deterministic on its
+    # own, so the numbers do not depend on how figures are spread over processes
+    order = sorted(names, key=lambda n: -figs[n].cost)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_compute, n, preset, args.seed, trials, args.quiet, progress.t0): n for n in order}
+        try:
+            for fut in concurrent.futures.as_completed(futures):
+                finish(futures[fut], fut.result())
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
     return 0
+
+
+def _compute(name: str, preset, seed: int, trials: int | None, quiet: bool, t0: float) -> dict:
+    """Compute one figure's numbers (runs in a worker process when ``--jobs`` > 1)."""
+    progress = _Progress(quiet, t0)
+    progress(f"{name}: start (preset {preset.name!r}, seed {seed})")
+    spec = all_figures()[name]
+    return spec.compute(preset, seed=seed, trials=trials, progress=lambda m: progress(f"{name}: {m}"))
 
 
 def _bench(rest: list[str]) -> int:

@@ -11,8 +11,10 @@ infimum only as ``||theta|| -> inf``, so we never compare raw weights. We write
 ``theta = r (cos a, sin a)`` and search jointly over the angle ``a`` (a full circle) and the radius
 ``r in {0} U [1e-3, 1e6] U {inf}``, where ``r = inf`` is evaluated at ``r = 1e300``: every loss here is
 finite there and equals its limit to rounding (``phi(+inf) = 0``; ``phi(-inf)`` is ``1 + log tau`` for
-PHuber and ``~1e300`` for unbounded losses, which then never win). The best grid point is refined by
-two rounds of a finer local grid (angle and ``log r``). The classifier is the *direction*; the reported
+PHuber and ``~1e300`` for unbounded losses, which then never win). The best grid point is then
+refined on the radial profile ``a -> min_r R(r u(a))``: at every coarse angle the radius is
+minimised exactly (golden section in ``log r`` inside the grid's bracket), and then the angle
+window around the best is zoomed tenfold four times. The classifier is the *direction*; the reported
 ``radius`` is ``inf`` when the limit wins. Atom ``i`` counts as correct when ``y_i <u, x_i> > 0``, half
 when the score is exactly 0 (a tie is a coin flip).
 
@@ -125,8 +127,9 @@ def minimise_population_risk(
 
     ``rho`` may be an array (e.g. a grid of noise rates) and ``flip`` an array ``(..., m)``; the
     result's fields then carry those leading axes. ``n_angles`` points on the circle and ``n_radii``
-    log-spaced radii form the coarse grid (resolution 0.25 degrees by default); ``refine`` adds two
-    rounds of a 41 x 41 local grid around each coarse minimiser (final angle resolution ~1e-4 deg).
+    log-spaced radii form the coarse grid (resolution 0.25 degrees by default); ``refine`` then
+    minimises exactly over the radius at every coarse angle and zooms on the best angle (four
+    tenfold zooms: final angular resolution ~3e-5 degrees; see ``_refine``).
     ``chunk`` bounds memory: that many flip vectors are processed per matrix product.
     """
     if dist.atoms.shape[1] != 2:
@@ -146,17 +149,16 @@ def minimise_population_risk(
     best_a = np.empty(len(F))
     best_r = np.empty(len(F))
     for s in range(0, len(F), chunk):
-        f = F[s : s + chunk]
+        sl = slice(s, s + chunk)
+        f = F[sl]
         risk = P @ (1.0 - f).T + M @ f.T  # (R*A, k)
         k = np.argmin(risk, axis=0)
-        best_r[s : s + chunk] = rad[k // n_angles]
-        best_a[s : s + chunk] = ang[k % n_angles]
-    if refine:
-        da = 2 * np.pi / n_angles
-        dl = np.log10(rad[2] / rad[1])
-        for _ in range(2):
-            best_a, best_r = _refine(loss, dist, F, best_a, best_r, da, dl)
-            da, dl = da / 10, dl / 10
+        best_r[sl] = rad[k // n_angles]
+        best_a[sl] = ang[k % n_angles]
+        if refine:
+            grid = risk.reshape(len(rad), n_angles, -1).transpose(2, 1, 0)  # (k, A, R)
+            best_a[sl], best_r[sl] = _refine(loss, dist, f, ang, rad, grid, best_a[sl], best_r[sl])
+    best_r = np.where(best_r >= R_INF, np.inf, best_r)
     u = np.stack([np.cos(best_a), np.sin(best_a)], axis=-1)
     theta_eff = np.where(np.isinf(best_r), R_INF, best_r)[:, None] * u
     risk = np.sum(w * _risk_terms(loss, theta_eff, dist, F), axis=-1)
@@ -182,28 +184,106 @@ def _risk_terms(loss, theta, dist, F):
     return (1.0 - F) * loss(z)[0] + F * loss(-z)[0]
 
 
-def _refine(loss, dist, F, a0, r0, da, dl):
-    """One round of a 41 x 41 local grid (angle +- 2 da, log10 r +- 2 dl) around each minimiser."""
-    K = len(F)
-    t = np.linspace(-2.0, 2.0, 41)
-    ang = a0[:, None] + da * t[None, :]  # (K, 41)
-    finite = (r0 > 0) & np.isfinite(r0) & (r0 < R_INF)
-    log_r = np.log10(np.where(finite, r0, 1.0))
-    rad = np.where(finite[:, None], 10.0 ** (log_r[:, None] + dl * t[None, :]), r0[:, None])  # (K, 41)
-    rad = np.where(r0[:, None] >= R_INF, R_INF, rad)
-    # include the unrefined candidate so refinement can never make things worse
-    u = np.stack([np.cos(ang), np.sin(ang)], axis=-1)  # (K, 41a, 2)
-    zu = np.einsum("kad,md->kam", u, dist.yx)  # (K, 41a, m)
-    z = rad[:, :, None, None] * zu[:, None, :, :]  # (K, 41r, 41a, m)
-    f = F[:, None, None, :]
-    risk = np.sum(dist.weights * ((1.0 - f) * loss(z)[0] + f * loss(-z)[0]), axis=-1)  # (K, 41r, 41a)
-    flat = risk.reshape(K, -1)
-    k = np.argmin(flat, axis=1)
-    ir, ia = k // 41, k % 41
+def _risk_on(loss, dist, F, ang, rad):
+    """Noisy risk at angles ``ang`` and radii ``rad`` (broadcast ``(K, ...)``) for flips ``F`` ``(K, m)``."""
+    u = np.stack([np.cos(ang), np.sin(ang)], axis=-1)
+    z = rad[..., None] * np.einsum("...d,md->...m", u, dist.yx)
+    f = F.reshape(F.shape[:1] + (1,) * (z.ndim - 2) + F.shape[1:])
+    return np.sum(dist.weights * ((1.0 - f) * loss(z)[0] + f * loss(-z)[0]), axis=-1)
+
+
+def _radial_profile(loss, dist, F, ang, lo, hi, iters: int = 32):
+    """``min_r R(r u(a))`` for ``log10 r`` in ``[lo, hi]`` (golden section, vectorised over angles).
+
+    The bracket comes from a grid, so the radial function is unimodal inside it for every loss here.
+    Returns ``(risk, r)``; the bracket ends are candidates too, so a monotone function is handled.
+    """
+    g = (np.sqrt(5.0) - 1.0) / 2.0
+    a, b = lo.copy(), hi.copy()
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = _risk_on(loss, dist, F, ang, 10.0**c), _risk_on(loss, dist, F, ang, 10.0**d)
+    for _ in range(iters):
+        left = fc <= fd
+        b = np.where(left, d, b)
+        a = np.where(left, a, c)
+        c_new = np.where(left, b - g * (b - a), d)
+        d_new = np.where(left, c, a + g * (b - a))
+        f_eval = _risk_on(loss, dist, F, ang, 10.0 ** np.where(left, c_new, d_new))
+        fc, fd = np.where(left, f_eval, fd), np.where(left, fc, f_eval)
+        c, d = c_new, d_new
+    cands_x = np.stack([lo, hi, c, d], axis=-1)
+    cands_f = np.stack([_risk_on(loss, dist, F, ang, 10.0**lo), _risk_on(loss, dist, F, ang, 10.0**hi), fc, fd], -1)
+    k = np.argmin(cands_f, axis=-1)
+    return np.take_along_axis(cands_f, k[..., None], -1)[..., 0], 10.0 ** np.take_along_axis(cands_x, k[..., None], -1)[..., 0]
+
+
+def _profile(loss, dist, F, ang, grid_risk, rad_grid):
+    """Radial profile ``min_r R(r u(a))`` at angles ``ang`` ``(K, J)`` given the grid risks
+    ``grid_risk`` ``(K, J, R)`` on ``rad_grid``: golden section in ``log r`` between the grid
+    neighbours of the best grid radius, with ``r = 0`` and ``r = inf`` (``R_INF``) as candidates.
+    Returns ``(risk, r)``, ``r`` being ``0.0`` or ``R_INF`` where those win."""
+    i = np.argmin(grid_risk, axis=-1)
+    f_grid = np.take_along_axis(grid_risk, i[..., None], -1)[..., 0]
+    r_grid = rad_grid[i]
+    log_fin = np.log10(rad_grid[1:-1])  # the finite positive radii
+    j = np.clip(i - 1, 0, len(log_fin) - 1)  # index of the best grid radius among the finite ones
+    lo = log_fin[np.maximum(j - 1, 0)]
+    hi = log_fin[np.minimum(j + 1, len(log_fin) - 1)]
+    f_gs, r_gs = _radial_profile(loss, dist, F, ang, lo, hi)
+    use_gs = f_gs < f_grid
+    return np.where(use_gs, f_gs, f_grid), np.where(use_gs, r_gs, r_grid)
+
+
+def _refine(loss, dist, F, ang0, rad_grid, grid_risk, a0, r0, rounds: int = 4):
+    """Minimise the radial profile ``a -> min_r R(r u(a))`` for each flip vector.
+
+    Jointly gridding angle and radius is not enough: for flat noisy risks the valley in
+    (angle, log r) is long and curved, so the best grid point can sit degrees away from the
+    minimiser. So the radius is minimised exactly (:func:`_profile`) at every coarse angle that
+    could hold the minimiser (see the band below), the best angle is kept, and then ``rounds`` times
+    a 41-point window of +-2 current steps around it is profiled again (radius bracketed near the
+    current best) with the window shrunk tenfold (final resolution ``2 pi / A * 1e-rounds``).
+    """
+    K, A = len(F), len(ang0)
     idx = np.arange(K)
-    a_new, r_new = ang[idx, ia], rad[idx, ir]
-    r_new = np.where(r0 == 0.0, 0.0, r_new)
-    return a_new, r_new
+    # Candidate angles. The grid risk g(a) = min over grid radii overestimates the profile p(a) by
+    # the radial discretisation error e(a) >= 0, so the minimiser a* has g(a*) <= min g + e(a*).
+    # e is estimated at the grid's best angle (exact profile there) and the band is taken 10x wider;
+    # the 5 grid angles around the grid's best are always candidates.
+    g = grid_risk.min(axis=-1)  # (K, A)
+    j0 = np.argmin(g, axis=1)
+    p0, _ = _profile(loss, dist, F, ang0[j0][:, None], grid_risk[idx, j0][:, None, :], rad_grid)
+    g_min = g[idx, j0]
+    band = 10.0 * (g_min - p0[:, 0]) + 1e-12 * np.abs(g_min)
+    near = np.abs(((np.arange(A)[None, :] - j0[:, None]) + A // 2) % A - A // 2) <= 2
+    cand = (g <= (g_min + band)[:, None]) | near
+    J = int(cand.sum(axis=1).max())
+    order = np.argsort(np.where(cand, g, np.inf), axis=1, kind="stable")[:, :J]  # (K, J) candidates first
+    angs = ang0[order]
+    f_all, r_all = _profile(loss, dist, F, angs, np.take_along_axis(grid_risk, order[:, :, None], 1), rad_grid)
+    f_all = np.where(np.take_along_axis(cand, order, 1), f_all, np.inf)
+    j = np.argmin(f_all, axis=1)
+    a_best, r_best, f_best = angs[idx, j], r_all[idx, j], f_all[idx, j]
+    t = np.linspace(-2.0, 2.0, 41)
+    width = 2 * np.pi / len(ang0)
+    for _ in range(rounds):
+        ang = a_best[:, None] + width * t[None, :]
+        # within +-2 steps the best radius moves little: bracket it within a factor 10^0.2 of the
+        # current one (r = 0 stays 0; r = inf is compared at every angle)
+        finite = (r_best > 0) & (r_best < R_INF)
+        centre = np.log10(np.where(finite, r_best, 1.0))[:, None] * np.ones_like(ang)
+        f_ang, r_ang = _radial_profile(loss, dist, F, ang, centre - 0.2, centre + 0.2)
+        f_ang = np.where(finite[:, None], f_ang, np.inf)
+        f_inf = _risk_on(loss, dist, F, ang, np.full(ang.shape, R_INF))
+        use_inf = f_inf < f_ang
+        f_ang, r_ang = np.where(use_inf, f_inf, f_ang), np.where(use_inf, R_INF, r_ang)
+        j = np.argmin(f_ang, axis=1)
+        better = f_ang[idx, j] < f_best
+        a_best = np.where(better, ang[idx, j], a_best)
+        r_best = np.where(better, r_ang[idx, j], r_best)
+        f_best = np.where(better, f_ang[idx, j], f_best)
+        width = width / 10.0
+    return a_best, r_best
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ class FigureSpec:
     compute: Callable[..., dict]
     plot: Callable[[dict], object]
     extra_files: Callable[[dict], dict[str, str]] | None = None
+    cost: float = 1.0  # rough seconds at the default preset: parallel runs start the longest first
 
 
 FIGURE_MODULES = (

@@ -647,5 +647,6 @@ FIGURES = [
         compute=_compute_figure,
         plot=_plot_figure,
         extra_files=_figure_markdown,
+        cost=300.0,
     )
 ]

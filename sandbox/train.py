@@ -34,10 +34,9 @@ from .clipping import (
     clip_base_derivative,
     clip_by_global_norm,
     clip_loss_derivative,
-    clip_per_example,
     safe_norm,
 )
-from .linear import grad_from_dphi, margins, risk, risk_and_grad
+from .linear import margins, risk, risk_and_grad
 
 __all__ = ["CLIP_MODES", "TrainResult", "clipped_direction", "train_gd", "FitResult", "fit_slsqp", "fit_slsqp_trials"]
 
@@ -87,19 +86,30 @@ def clipped_direction(
     n = X.shape[-2]
     z = margins(theta, X, y, bias=bias)
     dphi, n_clip = _dphi_clipped(loss, z, clip=clip, tau=tau)
-    if clip == "per_example":
-        G = grad_from_dphi(dphi, X, y, bias=bias)
-        g_raw = G.mean(axis=-2)
-        Gc, n_clip = clip_per_example(G, tau=tau)
-        return Gc.mean(axis=-2), safe_norm(g_raw), n_clip / n
     coef = dphi * y
-    g = np.einsum("...n,...nd->...d", coef, X) / n
-    if bias:
-        g = np.concatenate([g, coef.mean(axis=-1)[..., None]], axis=-1)
+    if clip == "per_example":
+        # Lemma 1: for a linear model ||grad_i|| = |phi'(z_i)| ||[x_i, 1]||, so clipping row i to norm
+        # tau rescales its scalar coefficient; no (n, d) array of per-example gradients is formed.
+        # Equal to clip_per_example on grad_from_dphi(...) up to rounding (tested).
+        xnorm = safe_norm(np.concatenate([X, np.ones(X.shape[:-1] + (1,))], axis=-1) if bias else X)
+        gnorm = np.abs(coef) * xnorm
+        was = gnorm > tau
+        g_raw = _mean_grad_from_coef(coef, X, bias)
+        coef = np.where(was, coef * (tau / np.where(was, gnorm, 1.0)), coef)
+        return _mean_grad_from_coef(coef, X, bias), safe_norm(g_raw), np.sum(was, axis=-1) / n
+    g = _mean_grad_from_coef(coef, X, bias)
     if clip == "global":
         gc, was = clip_by_global_norm(g, tau=tau)
         return gc, safe_norm(g), np.asarray(was, dtype=float)
     return g, safe_norm(g), n_clip / n
+
+
+def _mean_grad_from_coef(coef, X, bias: bool) -> np.ndarray:
+    """``(1/n) sum_i coef_i [x_i, 1]``: the mean gradient given ``coef_i = phi'(z_i) y_i``."""
+    g = np.einsum("...n,...nd->...d", coef, X) / X.shape[-2]
+    if bias:
+        g = np.concatenate([g, coef.mean(axis=-1)[..., None]], axis=-1)
+    return g
 
 
 def _rngs(rng, T: int | None) -> list[np.random.Generator]:

@@ -121,6 +121,14 @@ def test_same_seed_gives_byte_identical_json(smoke_run, tmp_path, capsys):
         assert (tmp_path / f"{name}.json").read_bytes() == (out / f"{name}.json").read_bytes()
 
 
+def test_numbers_do_not_depend_on_the_number_of_jobs(smoke_run, tmp_path, capsys):
+    out, _ = smoke_run  # written with the default (one job per CPU)
+    names = list(PAPER_FIGURES)
+    assert cli.main(["figures", *names, "--preset", "smoke", "--out", str(tmp_path), "-q", "--jobs", "1"]) == 0
+    for name in names:
+        assert (tmp_path / f"{name}.json").read_bytes() == (out / f"{name}.json").read_bytes()
+
+
 def test_other_seed_and_rho_override_change_the_numbers(smoke_run, tmp_path, capsys):
     base = figure_json(smoke_run[0], "fig2a_long_servedio")
     argv = ["figures", "fig2a_long_servedio", "--preset", "smoke", "--seed", "1", "--rho", "0.1", "--trials", "3"]
@@ -155,6 +163,7 @@ BAD = {
     "rho_negative": ["figures", "fig2a_long_servedio", "--rho", "-0.1"],
     "negative_seed": ["figures", "fig2a_long_servedio", "--seed", "-1"],
     "trials_not_int": ["figures", "--trials", "many"],
+    "zero_jobs": ["figures", "fig1_losses", "--jobs", "0"],
     "unknown_option": ["figures", "--frobnicate"],
     "no_command": [],
 }

@@ -89,3 +89,20 @@ def test_global_clipping_is_a_step_size_factor(problem):
     gc, _, was = clipped_direction(LOGISTIC, thetas, X, y, clip="global", tau=0.1)
     scale = np.minimum(1.0, 0.1 / gn)
     np.testing.assert_allclose(gc, g * scale[:, None], rtol=1e-14)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("tau", [0.05, 0.3, 2.0])
+def test_trainer_per_example_shortcut_equals_explicit_row_clipping(problem, bias, tau):
+    """The trainer clips the scalar coefficient (Lemma 1); the general path clips each gradient row."""
+    from sandbox.clipping import clip_per_example
+    from sandbox.linear import grad_from_dphi, margins
+
+    X, y, thetas = problem
+    th = np.concatenate([thetas, thetas[:, :1]], axis=1) if bias else thetas
+    g, _, frac = clipped_direction(LOGISTIC, th, X, y, clip="per_example", tau=tau, bias=bias)
+    G = grad_from_dphi(LOGISTIC.deriv(margins(th, X, y, bias=bias)), X, y, bias=bias)
+    Gc, n_clip = clip_per_example(G, tau=tau)
+    # same scale factors, different association of products: a few ulps
+    np.testing.assert_allclose(g, Gc.mean(axis=-2), rtol=1e-12, atol=1e-16)
+    np.testing.assert_array_equal(frac, n_clip / X.shape[0])
