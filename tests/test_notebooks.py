@@ -32,6 +32,17 @@ def test_notebook_is_committed_without_outputs(path):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_sources_hold_no_control_characters(path):
+    """A LaTeX command written through a non-raw Python string loses its backslash ("\\frac" becomes
+    a form feed and "rac", "\\tau" a tab and "au"); such characters never belong in a notebook."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        bad = sorted({repr(ch) for ch in cell.source if ord(ch) < 32 and ch != "\n"})
+        assert not bad, f"{path.name}: cell {i} holds control characters {bad}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_with_the_smoke_preset(path, monkeypatch):
     monkeypatch.setenv("SANDBOX_PRESET", "smoke")
     monkeypatch.setenv("MPLBACKEND", "Agg")
