@@ -267,12 +267,14 @@ class MarginLoss:
     fn: LossFn = field(repr=False, compare=False)
     params: tuple[tuple[str, float], ...] = ()
     base: base_losses.BaseLoss | None = field(default=None, repr=False, compare=False)
+    value_fn: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def __call__(self, z) -> tuple[np.ndarray, np.ndarray]:
         return self.fn(z)
 
     def value(self, z) -> np.ndarray:
-        return self.fn(z)[0]
+        """``phi(z)`` alone (cheaper where a value-only formula is given, e.g. population grids)."""
+        return self.value_fn(z) if self.value_fn is not None else self.fn(z)[0]
 
     def deriv(self, z) -> np.ndarray:
         return self.fn(z)[1]
@@ -283,6 +285,32 @@ class MarginLoss:
         if not self.params:
             return self.name
         return f"{self.name} ({', '.join(f'{k}={v:g}' for k, v in self.params)})"
+
+
+def _logistic_value(z) -> np.ndarray:
+    return np.logaddexp(0.0, -_z(z))
+
+
+def _huberised_value(tau: float):
+    z0 = huberised_logistic_switch(tau=tau)
+    if np.isinf(z0):
+        return _logistic_value
+    def value(z):  # the same arithmetic, in the same order, as huberised_logistic
+        z = _z(z)
+        return np.where(z <= z0, -tau * z - np.log1p(-tau) - tau * logit(tau), np.logaddexp(0.0, -z))
+
+    return value
+
+
+def _phuber_value(tau: float):
+    z0 = phuber_logistic_switch(tau=tau)
+
+    def value(z):  # the same arithmetic, in the same order, as phuber_logistic
+        z = _z(z)
+        low = z <= z0
+        return np.where(low, -tau * expit(z) + np.log(tau) + 1.0, np.logaddexp(0.0, -np.where(low, 0.0, z)))
+
+    return value
 
 
 def _base_from_margin(fn: LossFn) -> base_losses.BaseLoss:
@@ -326,12 +354,12 @@ def make_loss(name: str, **params) -> MarginLoss:
 
     if name == "logistic":
         need()
-        return MarginLoss("logistic", logistic, (), base_losses.log_loss)
+        return MarginLoss("logistic", logistic, (), base_losses.log_loss, _logistic_value)
     if name == "huberised":
         tau = float(need("tau")["tau"])
         huberised_logistic_switch(tau=tau)  # validates
         fn = lambda z: huberised_logistic(z, tau=tau)  # noqa: E731
-        return MarginLoss("huberised", fn, (("tau", tau),), _base_from_margin(fn))
+        return MarginLoss("huberised", fn, (("tau", tau),), _base_from_margin(fn), _huberised_value(tau))
     if name in ("partially_huberised", "phuber"):
         tau = float(need("tau")["tau"])
         phuber_logistic_switch(tau=tau)
@@ -340,6 +368,7 @@ def make_loss(name: str, **params) -> MarginLoss:
             lambda z: phuber_logistic(z, tau=tau),
             (("tau", tau),),
             lambda p: base_losses.phuber_log_loss(p, tau=tau),
+            _phuber_value(tau),
         )
     if name == "unhinged":
         need()

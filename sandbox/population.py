@@ -46,6 +46,13 @@ __all__ = [
 R_INF = 1e300  # stands for r = inf: losses are finite there and equal their limits to rounding
 
 
+def _value(loss, z) -> np.ndarray:
+    """``phi(z)`` alone: a :class:`~sandbox.losses.MarginLoss` skips its derivative; any other
+    callable ``z -> (phi, phi')`` is called in full."""
+    value = getattr(loss, "value", None)
+    return value(z) if value is not None else loss(z)[0]
+
+
 def _flips(dist: DiscreteDistribution, rho, flip) -> np.ndarray:
     """Per-atom flip fractions, shape ``(..., m)``."""
     m = len(dist.weights)
@@ -72,7 +79,7 @@ def population_risk(loss, theta, dist: DiscreteDistribution, *, rho=None, flip=N
     """
     f = _flips(dist, rho, flip)
     z = np.einsum("...d,md->...m", np.asarray(theta, dtype=float), dist.yx)
-    vp, vm = loss(z)[0], loss(-z)[0]
+    vp, vm = _value(loss, z), _value(loss, -z)
     return np.sum(dist.weights * ((1.0 - f) * vp + f * vm), axis=-1)
 
 
@@ -109,7 +116,7 @@ def _grid_losses(loss, ang: np.ndarray, rad: np.ndarray, yx: np.ndarray):
     """``phi(z)`` and ``phi(-z)`` on a (radius x angle x atom) grid; shapes broadcast."""
     u = np.stack([np.cos(ang), np.sin(ang)], axis=-1)
     z = rad[..., None] * np.einsum("...d,md->...m", u, yx)
-    return loss(z)[0], loss(-z)[0]
+    return _value(loss, z), _value(loss, -z)
 
 
 def minimise_population_risk(
@@ -181,7 +188,7 @@ def minimise_population_risk(
 
 def _risk_terms(loss, theta, dist, F):
     z = theta @ dist.yx.T
-    return (1.0 - F) * loss(z)[0] + F * loss(-z)[0]
+    return (1.0 - F) * _value(loss, z) + F * _value(loss, -z)
 
 
 def _risk_on(loss, dist, F, ang, rad):
@@ -189,7 +196,7 @@ def _risk_on(loss, dist, F, ang, rad):
     u = np.stack([np.cos(ang), np.sin(ang)], axis=-1)
     z = rad[..., None] * np.einsum("...d,md->...m", u, dist.yx)
     f = F.reshape(F.shape[:1] + (1,) * (z.ndim - 2) + F.shape[1:])
-    return np.sum(dist.weights * ((1.0 - f) * loss(z)[0] + f * loss(-z)[0]), axis=-1)
+    return np.sum(dist.weights * ((1.0 - f) * _value(loss, z) + f * _value(loss, -z)), axis=-1)
 
 
 def _radial_profile(loss, dist, F, ang, lo, hi, iters: int = 32):

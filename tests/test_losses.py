@@ -269,3 +269,14 @@ def test_make_loss_registry():
             # the base loss composed with the sigmoid is the margin loss (CL-clipping relies on it)
             np.testing.assert_allclose(L.compose_sigmoid(loss.base)(z)[0], loss.value(z), rtol=1e-12)
     assert L.make_loss("huberised", tau=TAU_H) == L.make_loss("huberised", tau=TAU_H)
+
+
+@pytest.mark.parametrize(
+    "name, kw", [("logistic", {}), ("huberised", {"tau": 0.26}), ("huberised", {"tau": 1.5}), ("partially_huberised", {"tau": 1.36})]
+)
+def test_value_only_formula_equals_the_full_loss(name, kw):
+    """MarginLoss.value has a cheaper value-only formula for the paper's losses: it must agree exactly."""
+    loss = L.make_loss(name, **kw)
+    assert loss.value_fn is not None
+    z = np.concatenate([EXTREMES, np.linspace(-40, 40, 8001)])
+    np.testing.assert_array_equal(loss.value(z), loss(z)[0])

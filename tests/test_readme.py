@@ -1,0 +1,27 @@
+"""The README's numbers are what the code prints today: its Python example is run and compared."""
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_example_prints_what_the_readme_says():
+    text = README.read_text(encoding="utf-8")
+    m = re.search(r"```python\n(.*?)```\s*\nprints\s*\n\s*```text\n(.*?)```", text, re.S)
+    assert m, "the README must hold a ```python example followed by 'prints' and its ```text output"
+    code, expected = m.group(1), m.group(2)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md example", "exec"), {})
+    assert out.getvalue().strip() == expected.strip()
+
+
+def test_readme_states_the_two_commands_and_ci_runs_the_test_command():
+    text = README.read_text(encoding="utf-8")
+    assert "pip install -r requirements.txt && python -m sandbox figures" in text
+    assert "python -m pytest -q" in text
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python -m pip install -q -r requirements.txt" in ci and "python -m pytest -q" in ci
