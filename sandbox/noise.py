@@ -1,8 +1,8 @@
 """Label flips on samples: symmetric, exact-fraction, class-conditional and adversarial.
 
 Labels are ``y in {-1, +1}``, shape ``(..., n)`` (a leading trials axis is allowed for the random
-flips). Every function returns ``(y_noisy, flipped)`` where ``flipped`` is a boolean mask of the
-flipped entries (for the adversarial ones also available as indices via ``np.flatnonzero``).
+flips). Every function returns a :class:`Flips` ``(y_noisy, flipped)``: the noisy labels and a boolean
+mask of the flipped entries; ``.indices`` gives the flipped indices (per axis, as ``np.nonzero``).
 
 * :func:`flip_symmetric`: each label independently with probability ``rho in [0, 1/2)``.
 * :func:`flip_exact_fraction`: exactly ``round(rho * n)`` labels, uniformly at random.
@@ -17,12 +17,15 @@ The population-level adversary (per-atom flip fractions) is :func:`sandbox.popul
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._checks import check_interval
 from .linear import margins
 
 __all__ = [
+    "Flips",
     "flip_symmetric",
     "flip_exact_fraction",
     "flip_class_conditional",
@@ -30,6 +33,18 @@ __all__ = [
     "flip_group",
     "budget",
 ]
+
+
+class Flips(NamedTuple):
+    """Noisy labels and which entries were flipped; unpacks as ``y_noisy, flipped = ...``."""
+
+    y: np.ndarray
+    flipped: np.ndarray
+
+    @property
+    def indices(self) -> tuple[np.ndarray, ...]:
+        """Indices of the flipped entries, one array per axis (``np.nonzero(flipped)``)."""
+        return np.nonzero(self.flipped)
 
 
 def _labels(y) -> np.ndarray:
@@ -45,7 +60,7 @@ def budget(rho: float, n: int) -> int:
     return int(np.round(rho * n))
 
 
-def flip_symmetric(y, *, rho: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def flip_symmetric(y, *, rho: float, rng: np.random.Generator) -> Flips:
     """Flip each label independently with probability ``rho in [0, 1/2)``.
 
     >>> yn, f = flip_symmetric(np.ones(4), rho=0.0, rng=np.random.default_rng(0))
@@ -55,10 +70,10 @@ def flip_symmetric(y, *, rho: float, rng: np.random.Generator) -> tuple[np.ndarr
     rho = check_interval("rho", rho, 0.0, 0.5, high_open=True, hint="symmetric noise needs rho < 1/2")
     y = _labels(y)
     flipped = rng.random(y.shape) < rho
-    return np.where(flipped, -y, y), flipped
+    return Flips(np.where(flipped, -y, y), flipped)
 
 
-def flip_exact_fraction(y, *, rho: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def flip_exact_fraction(y, *, rho: float, rng: np.random.Generator) -> Flips:
     """Flip exactly ``round(rho * n)`` labels along the last axis, chosen uniformly at random.
 
     ``rho in [0, 1]``. With a leading trials axis every row gets exactly the budget.
@@ -70,12 +85,12 @@ def flip_exact_fraction(y, *, rho: float, rng: np.random.Generator) -> tuple[np.
     order = np.argsort(keys, axis=-1)
     flipped = np.zeros(y.shape, dtype=bool)
     np.put_along_axis(flipped, order[..., :k], True, axis=-1)
-    return np.where(flipped, -y, y), flipped
+    return Flips(np.where(flipped, -y, y), flipped)
 
 
 def flip_class_conditional(
     y, *, rho_pos: float, rho_neg: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+) -> Flips:
     """Flip ``+1`` labels with probability ``rho_pos`` and ``-1`` labels with ``rho_neg``.
 
     Both in ``[0, 1]`` with ``rho_pos + rho_neg < 1`` (otherwise labels carry no information).
@@ -86,10 +101,10 @@ def flip_class_conditional(
         raise ValueError(f"rho_pos + rho_neg = {rp + rn:g} must be < 1 (noisy labels must carry signal)")
     y = _labels(y)
     flipped = rng.random(y.shape) < np.where(y > 0, rp, rn)
-    return np.where(flipped, -y, y), flipped
+    return Flips(np.where(flipped, -y, y), flipped)
 
 
-def flip_largest_margin(y, X, theta_ref, *, rho: float, bias: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def flip_largest_margin(y, X, theta_ref, *, rho: float, bias: bool = False) -> Flips:
     """Adversarial flips: the ``round(rho * n)`` examples with the largest clean margin
     ``y_i <theta_ref, x_i>`` under the reference classifier ``theta_ref`` are flipped.
 
@@ -102,12 +117,12 @@ def flip_largest_margin(y, X, theta_ref, *, rho: float, bias: bool = False) -> t
     order = np.argsort(-z, kind="stable")
     flipped = np.zeros(y.shape, dtype=bool)
     flipped[order[:k]] = True
-    return np.where(flipped, -y, y), flipped
+    return Flips(np.where(flipped, -y, y), flipped)
 
 
 def flip_group(
     y, group, *, target: int, rho: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+) -> Flips:
     """Adversarial flips concentrated on one group: ``round(rho * n)`` examples, chosen uniformly at
     random among those with ``group == target``, are flipped (e.g. all flips on the Long & Servedio
     large-margin atom).
@@ -125,4 +140,4 @@ def flip_group(
         )
     flipped = np.zeros(y.shape, dtype=bool)
     flipped[rng.choice(members, size=k, replace=False)] = True
-    return np.where(flipped, -y, y), flipped
+    return Flips(np.where(flipped, -y, y), flipped)

@@ -164,3 +164,14 @@ def test_group_flips():
 def test_bad_inputs(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_flips_report_their_indices():
+    y = np.ones(10)
+    res = N.flip_largest_margin(y, np.arange(10.0)[:, None], np.ones(1), rho=0.3)
+    yn, f = res  # unpacks as (y_noisy, flipped)
+    np.testing.assert_array_equal(res.indices[0], [7, 8, 9])  # the three largest margins
+    np.testing.assert_array_equal(yn[res.indices], -1.0)
+    batched = N.flip_exact_fraction(np.ones((2, 5)), rho=0.4, rng=np.random.default_rng(0))
+    rows, cols = batched.indices
+    np.testing.assert_array_equal(np.bincount(rows), [2, 2])
