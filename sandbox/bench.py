@@ -302,8 +302,15 @@ def threads_and_chunks(preset, *, trials: int, seed: int, chunk_trials: int) -> 
 # --------------------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments raise ``ValueError``: the command line prints it as one line and exits 2."""
+
+    def error(self, message):
+        raise ValueError(f"bench: {message} (see python -m sandbox bench --help)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog="python -m sandbox bench",
         description="Time the per-trial SLSQP protocol against the batched fast path (same data, same "
         "process) and print the per-trial agreement and scaling tables.",

@@ -111,6 +111,7 @@ class Table2Config:
         if self.model not in ("mlp", "softmax"):
             raise ValueError(f"model={self.model!r} must be 'mlp' or 'softmax'")
         check_positive_int("hidden", self.hidden)
+        check_positive_int("epochs", self.epochs)  # a table of untrained networks measures nothing
         check_positive_int("seeds", self.seeds)
         check_positive_int("n_train", self.n_train)
         check_positive_int("n_test", self.n_test)

@@ -59,3 +59,14 @@ def test_reference_loop_is_scipy_per_trial():
 def test_machine_info_names_cpu_and_versions():
     text = "\n".join(machine_info())
     assert "cpu" in text and "NumPy" in text and "SciPy" in text
+
+
+def test_bad_bench_arguments_exit_2_with_one_line():
+    import subprocess
+    import sys
+
+    for args in (["--trials", "0"], ["--seed", "-1"], ["--preset", "nope"], ["--frobnicate"]):
+        res = subprocess.run([sys.executable, "-m", "sandbox", "bench", *args], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 2, args
+        assert res.stderr.count("\n") == 1 and res.stderr.startswith("sandbox: error: bench:"), res.stderr
+        assert "Traceback" not in res.stderr and res.stdout == ""

@@ -124,6 +124,7 @@ def test_seed_zero_is_valid_and_negative_rejected():
         ({"n_train": 4500, "n_test": 1000}, "5000"),
         ({"optimizer": "rmsprop"}, "optimizer"),
         ({"clip_norm": 0.0}, "clip_norm"),
+        ({"epochs": 0}, "epochs=0 must be an integer >= 1"),
     ],
 )
 def test_config_validation(changes, match):
