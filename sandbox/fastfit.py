@@ -672,13 +672,9 @@ def _fit(loss, X, y, *, maxiter: int, chunk_bytes: int, threads: int, ftol: floa
 
 def fig2a_losses(preset) -> dict:
     """The paper's three losses at the preset's thresholds, keyed by name."""
-    from .losses import make_loss
+    from .losses import paper_losses
 
-    return {
-        "logistic": make_loss("logistic"),
-        "huberised": make_loss("huberised", tau=preset.tau_huberised),
-        "partially_huberised": make_loss("partially_huberised", tau=preset.tau_partially_huberised),
-    }
+    return paper_losses(tau_huberised=preset.tau_huberised, tau_partially_huberised=preset.tau_partially_huberised)
 
 
 def fig2a_fast(preset, *, seed, trials: int | None = None, chunk_bytes: int | None = None) -> dict[str, np.ndarray]:

@@ -48,10 +48,10 @@ from ._checks import check_interval
 from .data import LS_ATOM_NAMES, long_servedio
 from .fastfit import fit_linear_trials
 from .io import to_jsonable
-from .losses import make_loss
+from .losses import make_loss, paper_losses
 from .noise import flip_exact_fraction, flip_group, flip_largest_margin
 from .plotting import LABELS, new_figure, style
-from .population import R_INF, minimise_population_risk, population_risk
+from .population import R_INF, adversarial_atom_flips_sweep, minimise_population_risk, population_risk
 from .presets import Preset
 from .registry import FigureSpec, Progress, no_progress
 from .trials import long_servedio_trials, test_accuracy
@@ -111,14 +111,6 @@ def _floats(values, decimals: int = 4) -> tuple[float, ...]:
 def _grid(values, *extra) -> np.ndarray:
     """Sorted unique grid of ``values`` with ``extra`` points (e.g. the preset's tau) inserted."""
     return np.unique(np.round(np.concatenate([np.asarray(values, float), np.asarray(extra, float)]), 12))
-
-
-def _losses(tau_huberised: float, tau_partially_huberised: float) -> dict:
-    return {
-        "logistic": make_loss("logistic"),
-        "huberised": make_loss("huberised", tau=tau_huberised),
-        "partially_huberised": make_loss("partially_huberised", tau=tau_partially_huberised),
-    }
 
 
 def _loss_label(name: str, tau: float | None = None) -> str:
@@ -768,7 +760,7 @@ def compute_noise_sweep(preset: Preset, *, seed: int = 0, trials: int | None = N
                                  gamma=p.gamma, sigma=p.sigma) for r in rho]
     X, y, Xt, yt = _stack(data)
     progress(f"{rho.size} noise rates x {K} trials drawn ({time.perf_counter() - t0:.1f} s)")
-    losses = _losses(p.tau_huberised, p.tau_partially_huberised)
+    losses = paper_losses(tau_huberised=p.tau_huberised, tau_partially_huberised=p.tau_partially_huberised)
     methods = {}
     for name, loss in losses.items():
         th = fit_linear_trials(loss, X, y, maxiter=p.slsqp_maxiter).theta
@@ -879,45 +871,18 @@ _STRATEGY_LABELS = {
 
 def atom_flip_search(loss, dist, budgets, *, resolution: float = 0.1, levels=None,
                      n_angles: int = 720, n_radii: int = 121) -> dict:
-    """The per-atom adversary of :func:`sandbox.population.adversarial_atom_flips` for many budgets
-    in one vectorised minimisation.
-
-    Candidates: flip vectors on ``levels^m`` (default ``{0, resolution, ..., 1}``) with
-    ``sum_i w_i f_i <= max(budgets)``, plus the symmetric vector ``f_i = rho`` of each budget (which
-    competes only at its own budget). For each budget the worst candidate within it is chosen with
-    the core's rule: lowest clean accuracy, then smallest used budget, then largest noisy risk. With
-    the default levels this equals ``adversarial_atom_flips`` budget by budget (tested).
-
-    ``levels`` all below 1/2 restrict the adversary to flips that keep the clean label the majority
-    label of every atom (the noisy Bayes classifier stays the clean one); the symmetric candidates
-    then need ``rho < 1/2`` too.
-    """
-    budgets = np.asarray(budgets, float)
-    m = len(dist.weights)
-    if levels is None:
-        check_interval("resolution", resolution, 0.0, 1.0, low_open=True)
-        levels = np.unique(np.append(np.arange(0.0, 1.0 + 1e-12, resolution).clip(0, 1), 1.0))
-    levels = np.unique(np.asarray(levels, float))
-    if np.any(~((levels >= 0) & (levels <= 1))):
-        raise ValueError(f"levels={levels.tolist()!r} hold flip fractions outside their domain [0, 1]")
-    grid = np.array(np.meshgrid(*[levels] * m, indexing="ij")).reshape(m, -1).T
-    grid = grid[grid @ dist.weights <= budgets.max() + 1e-12]
-    sym = np.repeat(np.minimum(budgets, 1.0)[:, None], m, axis=1)
-    cand = np.vstack([grid, sym])
-    fit = minimise_population_risk(loss, dist, flip=cand, n_angles=n_angles, n_radii=n_radii)
-    used = cand @ dist.weights
-    G = len(grid)
-    out = {"flip": [], "used_budget": [], "clean_accuracy": [], "angle_deg": [], "n_candidates": []}
-    for j, rho in enumerate(budgets):
-        idx = np.concatenate([np.flatnonzero(used[:G] <= rho + 1e-12), [G + j]])
-        order = np.lexsort((-fit.risk[idx], used[idx], fit.clean_accuracy[idx]))
-        b = idx[order[0]]
-        out["flip"].append(cand[b])
-        out["used_budget"].append(float(used[b]))
-        out["clean_accuracy"].append(float(fit.clean_accuracy[b]))
-        out["angle_deg"].append(float(np.degrees(fit.angle[b])))
-        out["n_candidates"].append(int(idx.size))
-    return {k: np.asarray(v) for k, v in out.items()}
+    """The per-atom adversary for many budgets (:func:`sandbox.population.adversarial_atom_flips_sweep`),
+    as arrays over the budgets: ``flip``, ``used_budget``, ``clean_accuracy``, ``angle_deg``,
+    ``n_candidates``. ``levels`` all below 1/2 keep every atom's clean label its majority label."""
+    res = adversarial_atom_flips_sweep(loss, dist, budgets=budgets, resolution=resolution, levels=levels,
+                                       n_angles=n_angles, n_radii=n_radii)
+    return {
+        "flip": np.asarray([r.flip for r in res]),
+        "used_budget": np.asarray([r.used_budget for r in res]),
+        "clean_accuracy": np.asarray([r.clean_accuracy for r in res]),
+        "angle_deg": np.asarray([float(np.degrees(r.fit.angle)) for r in res]),
+        "n_candidates": np.asarray([r.n_candidates for r in res]),
+    }
 
 
 def _sample_flips(strategy: str, y, X, atom, budget: float, rng) -> tuple[np.ndarray, float]:
@@ -975,7 +940,7 @@ def compute_adversarial_flips(preset: Preset, *, seed: int = 0, trials: int | No
     Xt = np.broadcast_to(clean.X_test, (n_cells,) + clean.X_test.shape).reshape(-1, *clean.X_test.shape[1:])
     Yt = np.broadcast_to(clean.y_test, (n_cells,) + clean.y_test.shape).reshape(-1, clean.y_test.shape[-1])
     progress(f"{n_cells} strategy x budget cells of {K} trials flipped ({time.perf_counter() - t0:.1f} s)")
-    losses = _losses(p.tau_huberised, p.tau_partially_huberised)
+    losses = paper_losses(tau_huberised=p.tau_huberised, tau_partially_huberised=p.tau_partially_huberised)
     dist = long_servedio(gamma=p.gamma)
     results = {}
     for name, loss in losses.items():
@@ -1285,7 +1250,7 @@ def compute_landscape(preset: Preset, *, seed: int = 0, trials: int | None = Non
     p = preset
     dist = long_servedio(gamma=p.gamma)
     ang = np.radians(np.linspace(-90.0, 90.0, cfg.n_angles))
-    losses = _losses(p.tau_huberised, p.tau_partially_huberised)
+    losses = paper_losses(tau_huberised=p.tau_huberised, tau_partially_huberised=p.tau_partially_huberised)
     out = {}
     a45 = np.pi / 4
     for name, loss in losses.items():

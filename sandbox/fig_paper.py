@@ -32,7 +32,7 @@ from .clipping import safe_norm
 from .data import ding_outliers
 from .io import to_jsonable
 from .linear import mean_grad, per_example_grads, risk
-from .losses import huberised_logistic_switch, make_loss, phuber_logistic_switch
+from .losses import huberised_logistic_switch, make_loss, paper_losses, phuber_logistic_switch
 from .plotting import LABELS, new_figure, style
 from .presets import Preset
 from .registry import FigureSpec, Progress, no_progress
@@ -57,15 +57,6 @@ LOSS_ORDER = ("logistic", "huberised", "partially_huberised")
 ACCURACY_THRESHOLD = 0.99  # "~100%": at most 5 of 500 clean test points wrong
 WINDOW_EDGE_TOL = 1e-6  # a refined minimiser this close to -2 or 2 is the window's edge (Brent's xatol: 1e-10)
 PROGRESS_EVERY_S = 1.0  # seconds between progress lines inside a long fit loop
-
-
-def paper_losses(*, tau_huberised: float, tau_partially_huberised: float) -> dict:
-    """The three losses of Figure 2 by name: logistic, Huberised (L-clipping), PHuber (CL-clipping)."""
-    return {
-        "logistic": make_loss("logistic"),
-        "huberised": make_loss("huberised", tau=tau_huberised),
-        "partially_huberised": make_loss("partially_huberised", tau=tau_partially_huberised),
-    }
 
 
 def _label(name: str, taus: dict) -> str:

@@ -20,7 +20,9 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["scores", "margins", "risk", "per_example_grads", "grad_from_dphi", "mean_grad", "risk_and_grad"]
+__all__ = [
+    "scores", "margins", "risk", "per_example_grads", "grad_from_dphi", "mean_grad_from_coef", "mean_grad", "risk_and_grad",
+]
 
 LossFn = Callable[[np.ndarray], "tuple[np.ndarray, np.ndarray]"]
 
@@ -80,12 +82,17 @@ def risk_and_grad(loss: LossFn, theta, X, y, *, bias: bool = False) -> tuple[np.
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     v, dphi = loss(margins(theta, X, y, bias=bias))
-    n = X.shape[-2]
-    coef = dphi * y
-    g = np.einsum("...n,...nd->...d", coef, X) / n
+    return np.mean(v, axis=-1), mean_grad_from_coef(dphi * y, X, bias=bias)
+
+
+def mean_grad_from_coef(coef, X, *, bias: bool = False) -> np.ndarray:
+    """``(1/n) sum_i coef_i [x_i, 1]`` with ``coef_i = phi'(z_i) y_i``: the mean gradient, contracted
+    directly (``einsum``) without materialising the ``(n, d)`` per-example rows. Shape ``(..., d[+1])``."""
+    X = np.asarray(X, dtype=float)
+    g = np.einsum("...n,...nd->...d", coef, X) / X.shape[-2]
     if bias:
         g = np.concatenate([g, np.mean(coef, axis=-1)[..., None]], axis=-1)
-    return np.mean(v, axis=-1), g
+    return g
 
 
 def mean_grad(loss: LossFn, theta, X, y, *, bias: bool = False) -> np.ndarray:

@@ -48,6 +48,7 @@ __all__ = [
     "phuber_gce",
     "MarginLoss",
     "make_loss",
+    "paper_losses",
     "LOSS_NAMES",
 ]
 
@@ -391,3 +392,13 @@ def make_loss(name: str, **params) -> MarginLoss:
             lambda u: base_losses.phuber_gce_base(u, tau=tau, q=q),
         )
     raise ValueError(f"loss name={name!r} is unknown; choose one of {', '.join(LOSS_NAMES)}")
+
+
+def paper_losses(*, tau_huberised: float, tau_partially_huberised: float) -> dict[str, MarginLoss]:
+    """The three losses of the paper's Figure 2 by name: ``logistic``, ``huberised`` (= L-clipping)
+    and ``partially_huberised`` (= CL-clipping of logistic), at the given thresholds."""
+    return {
+        "logistic": make_loss("logistic"),
+        "huberised": make_loss("huberised", tau=tau_huberised),
+        "partially_huberised": make_loss("partially_huberised", tau=tau_partially_huberised),
+    }

@@ -40,10 +40,16 @@ __all__ = [
     "minimise_population_risk",
     "AdversarialFlips",
     "adversarial_atom_flips",
+    "adversarial_atom_flips_sweep",
     "R_INF",
 ]
 
 R_INF = 1e300  # stands for r = inf: losses are finite there and equal their limits to rounding
+
+
+def _noisy_terms(loss, z, f) -> np.ndarray:
+    """Per-atom noisy loss ``(1 - f) phi(z) + f phi(-z)``: the one formula every risk here sums."""
+    return (1.0 - f) * _value(loss, z) + f * _value(loss, -z)
 
 
 def _value(loss, z) -> np.ndarray:
@@ -79,8 +85,7 @@ def population_risk(loss, theta, dist: DiscreteDistribution, *, rho=None, flip=N
     """
     f = _flips(dist, rho, flip)
     z = np.einsum("...d,md->...m", np.asarray(theta, dtype=float), dist.yx)
-    vp, vm = _value(loss, z), _value(loss, -z)
-    return np.sum(dist.weights * ((1.0 - f) * vp + f * vm), axis=-1)
+    return np.sum(dist.weights * _noisy_terms(loss, z, f), axis=-1)
 
 
 def clean_accuracy(theta, dist: DiscreteDistribution) -> np.ndarray:
@@ -168,7 +173,7 @@ def minimise_population_risk(
     best_r = np.where(best_r >= R_INF, np.inf, best_r)
     u = np.stack([np.cos(best_a), np.sin(best_a)], axis=-1)
     theta_eff = np.where(np.isinf(best_r), R_INF, best_r)[:, None] * u
-    risk = np.sum(w * _risk_terms(loss, theta_eff, dist, F), axis=-1)
+    risk = np.sum(w * _noisy_terms(loss, theta_eff @ dist.yx.T, F), axis=-1)
     z = u @ dist.yx.T * np.where(best_r > 0, 1.0, 0.0)[:, None]
     correct = (z > 0) + 0.5 * (z == 0)
 
@@ -186,17 +191,12 @@ def minimise_population_risk(
     )
 
 
-def _risk_terms(loss, theta, dist, F):
-    z = theta @ dist.yx.T
-    return (1.0 - F) * _value(loss, z) + F * _value(loss, -z)
-
-
 def _risk_on(loss, dist, F, ang, rad):
     """Noisy risk at angles ``ang`` and radii ``rad`` (broadcast ``(K, ...)``) for flips ``F`` ``(K, m)``."""
     u = np.stack([np.cos(ang), np.sin(ang)], axis=-1)
     z = rad[..., None] * np.einsum("...d,md->...m", u, dist.yx)
     f = F.reshape(F.shape[:1] + (1,) * (z.ndim - 2) + F.shape[1:])
-    return np.sum(dist.weights * ((1.0 - f) * _value(loss, z) + f * _value(loss, -z)), axis=-1)
+    return np.sum(dist.weights * _noisy_terms(loss, z, f), axis=-1)
 
 
 def _radial_profile(loss, dist, F, ang, lo, hi, iters: int = 32):
@@ -320,21 +320,55 @@ def adversarial_atom_flips(
     Candidates: every ``f`` on the grid ``{0, resolution, ..., 1}^m`` within the budget, plus the
     symmetric ``f_i = rho`` (so the adversary is never weaker than symmetric noise). Among the worst
     candidates the one with the smallest budget wins, then the one with the largest noisy risk.
-    ``rho in [0, 1]``; ``resolution in (0, 1]``.
+    ``rho in [0, 1]``; ``resolution in (0, 1]``. :func:`adversarial_atom_flips_sweep` does many
+    budgets in one minimisation.
     """
     rho = check_interval("rho", rho, 0.0, 1.0, hint="flip budget as a fraction of the population mass")
-    resolution = check_interval("resolution", resolution, 0.0, 1.0, low_open=True)
+    return adversarial_atom_flips_sweep(
+        loss, dist, budgets=[rho], resolution=resolution, n_angles=n_angles, n_radii=n_radii
+    )[0]
+
+
+def adversarial_atom_flips_sweep(
+    loss,
+    dist: DiscreteDistribution,
+    *,
+    budgets,
+    resolution: float = 0.1,
+    levels=None,
+    n_angles: int = 720,
+    n_radii: int = 121,
+) -> list[AdversarialFlips]:
+    """:func:`adversarial_atom_flips` for every budget in ``budgets``, from one vectorised minimisation.
+
+    Candidates: flip vectors on ``levels^m`` (default ``{0, resolution, ..., 1}``) within the largest
+    budget, each competing at every budget it fits in, plus the symmetric vector ``f_i = rho`` of each
+    budget (competing only at its own). ``levels`` all below 1/2 restrict the adversary to flips that
+    keep the clean label the majority label of every atom.
+    """
+    budgets = np.atleast_1d(np.asarray(budgets, dtype=float))
+    for b in budgets:
+        check_interval("rho", b, 0.0, 1.0, hint="flip budget as a fraction of the population mass")
     m = len(dist.weights)
-    levels = np.unique(np.append(np.arange(0.0, 1.0 + 1e-12, resolution).clip(0, 1), 1.0))
-    cand = np.array(list(itertools.product(levels, repeat=m)))
-    cand = cand[cand @ dist.weights <= rho + 1e-12]
-    cand = np.vstack([cand, np.full((1, m), min(rho, 1.0))])
+    if levels is None:
+        resolution = check_interval("resolution", resolution, 0.0, 1.0, low_open=True)
+        levels = np.append(np.arange(0.0, 1.0 + 1e-12, resolution).clip(0, 1), 1.0)
+    levels = np.unique(np.asarray(levels, dtype=float))
+    if np.any(~((levels >= 0) & (levels <= 1))):
+        raise ValueError(f"levels={levels.tolist()!r} hold flip fractions outside their domain [0, 1]")
+    grid = np.array(list(itertools.product(levels, repeat=m)))
+    grid = grid[grid @ dist.weights <= budgets.max() + 1e-12]
+    cand = np.vstack([grid, np.repeat(budgets[:, None], m, axis=1)])
     fit = minimise_population_risk(loss, dist, flip=cand, n_angles=n_angles, n_radii=n_radii)
     used = cand @ dist.weights
-    order = np.lexsort((-fit.risk, used, fit.clean_accuracy))
-    best = order[0]
-    one = PopulationFit(**{k: getattr(fit, k)[best] for k in fit.__dataclass_fields__})
-    return AdversarialFlips(
-        flip=cand[best], used_budget=float(used[best]), fit=one,
-        clean_accuracy=float(fit.clean_accuracy[best]), n_candidates=len(cand),
-    )
+    G = len(grid)
+    out = []
+    for j, rho in enumerate(budgets):
+        idx = np.concatenate([np.flatnonzero(used[:G] <= rho + 1e-12), [G + j]])
+        best = idx[np.lexsort((-fit.risk[idx], used[idx], fit.clean_accuracy[idx]))[0]]
+        one = PopulationFit(**{k: getattr(fit, k)[best] for k in fit.__dataclass_fields__})
+        out.append(AdversarialFlips(
+            flip=cand[best], used_budget=float(used[best]), fit=one,
+            clean_accuracy=float(fit.clean_accuracy[best]), n_candidates=int(idx.size),
+        ))
+    return out

@@ -36,7 +36,7 @@ from .clipping import (
     clip_loss_derivative,
     safe_norm,
 )
-from .linear import margins, risk, risk_and_grad
+from .linear import margins, mean_grad_from_coef, risk, risk_and_grad
 
 __all__ = ["CLIP_MODES", "TrainResult", "clipped_direction", "train_gd", "FitResult", "fit_slsqp", "fit_slsqp_trials"]
 
@@ -94,22 +94,14 @@ def clipped_direction(
         xnorm = safe_norm(np.concatenate([X, np.ones(X.shape[:-1] + (1,))], axis=-1) if bias else X)
         gnorm = np.abs(coef) * xnorm
         was = gnorm > tau
-        g_raw = _mean_grad_from_coef(coef, X, bias)
+        g_raw = mean_grad_from_coef(coef, X, bias=bias)
         coef = np.where(was, coef * (tau / np.where(was, gnorm, 1.0)), coef)
-        return _mean_grad_from_coef(coef, X, bias), safe_norm(g_raw), np.sum(was, axis=-1) / n
-    g = _mean_grad_from_coef(coef, X, bias)
+        return mean_grad_from_coef(coef, X, bias=bias), safe_norm(g_raw), np.sum(was, axis=-1) / n
+    g = mean_grad_from_coef(coef, X, bias=bias)
     if clip == "global":
         gc, was = clip_by_global_norm(g, tau=tau)
         return gc, safe_norm(g), np.asarray(was, dtype=float)
     return g, safe_norm(g), n_clip / n
-
-
-def _mean_grad_from_coef(coef, X, bias: bool) -> np.ndarray:
-    """``(1/n) sum_i coef_i [x_i, 1]``: the mean gradient given ``coef_i = phi'(z_i) y_i``."""
-    g = np.einsum("...n,...nd->...d", coef, X) / X.shape[-2]
-    if bias:
-        g = np.concatenate([g, coef.mean(axis=-1)[..., None]], axis=-1)
-    return g
 
 
 def _rngs(rng, T: int | None) -> list[np.random.Generator]:
