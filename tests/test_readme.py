@@ -25,3 +25,13 @@ def test_readme_states_the_two_commands_and_ci_runs_the_test_command():
     assert "python -m pytest -q" in text
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "python -m pip install -q -r requirements.txt" in ci and "python -m pytest -q" in ci
+
+
+def test_readme_fig2a_output_is_the_committed_figures_report():
+    """The console example in the README is what the committed figures/fig2a_long_servedio.json reports."""
+    import json
+
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"```console\n\$ python -m sandbox figures fig2a_long_servedio\n(.*?)```", text, re.S).group(1)
+    report = json.loads((README.parent / "figures" / "fig2a_long_servedio.json").read_text())["report"]
+    assert [line for line in block.splitlines() if not line.startswith("wrote ")] == report
