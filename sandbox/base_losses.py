@@ -1,6 +1,6 @@
 """Base losses on the probability ``p`` of the observed label, and their partial Huberisation.
 
-A composite margin loss is ``phi(z) = varphi(sigmoid(z))`` (paper-notes section 2): the link is the
+A composite margin loss is ``phi(z) = varphi(sigmoid(z))`` (paper Sec. 3): the link is the
 sigmoid and ``varphi`` is a *base loss* on the probability ``p in [0, 1]`` the model gives to the
 observed label. Every function here maps an array ``p`` (any shape) to ``(value, dvalue/dp)``.
 

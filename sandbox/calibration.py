@@ -9,7 +9,7 @@ risk* of predicting ``u = P(y = +1)`` is::
 and ``u*(eta) = argmin_u C(u; eta)``. The loss is *proper* at ``eta`` when ``u*(eta) = eta`` and
 *classification-calibrated* when ``sign(u*(eta) - 1/2) = sign(eta - 1/2)``.
 
-Lemma 6, derived (paper-notes section 5 asks for the derivation). For the partially Huberised log
+Lemma 6, derived (the paper states it; we derive it here). For the partially Huberised log
 loss ``l(u) = -tau u + log tau + 1`` (``u <= 1/tau``), ``-log u`` (else), ``tau > 1``, ``l`` is convex
 and C1 with ``l'(u) = -max(tau, 1/u)``, so ``C`` is convex and ``C'(u) = eta l'(u) - (1 - eta) l'(1 - u)``.
 Take ``eta <= 1/2`` (the rest follows from ``u*(1 - eta) = 1 - u*(eta)``):

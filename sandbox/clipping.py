@@ -1,4 +1,4 @@
-"""Four kinds of clipping (paper-notes section 3), as pure functions on gradients.
+"""Four kinds of clipping (paper Sec. 3, Lemmas 1, 2 and 5), as pure functions on gradients.
 
 Each returns the clipped array *and* what was clipped:
 

@@ -1,7 +1,7 @@
-"""The paper's counterexample distributions (paper-notes section 6), clean labels only.
+"""The paper's counterexample distributions (Section 4 and Fig. 2), clean labels only.
 
 Label noise is applied separately (:mod:`sandbox.noise`), so the same clean draw can be corrupted in
-several ways. Every sampler takes ``rng: numpy.random.Generator``.
+several ways. Every sampler takes ``rng``: an int seed or a ``numpy.random.Generator``.
 
 * :func:`long_servedio`: the exact Long & Servedio atoms as a :class:`DiscreteDistribution`, usable
   for population risks (:mod:`sandbox.population`); :func:`sample_discrete` draws from it.
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_interval, check_positive_int
+from .rng import as_generator
 
 __all__ = [
     "Dataset",
@@ -25,7 +26,6 @@ __all__ = [
     "sample_discrete",
     "long_servedio_mixture",
     "ding_outliers",
-    "stack_trials",
 ]
 
 LS_ATOM_NAMES = ("large_margin", "puller", "penalizer")
@@ -82,16 +82,15 @@ def long_servedio(*, gamma: float = 1 / 24) -> DiscreteDistribution:
     return DiscreteDistribution(atoms, np.ones(3), np.array([0.25, 0.25, 0.5]), LS_ATOM_NAMES)
 
 
-def sample_discrete(dist: DiscreteDistribution, n: int, *, rng: np.random.Generator) -> Dataset:
+def sample_discrete(dist: DiscreteDistribution, n: int, *, rng) -> Dataset:
     """``n`` i.i.d. draws from ``dist``; ``group`` holds each draw's atom index."""
     n = check_positive_int("n", n)
+    rng = as_generator(rng)
     idx = rng.choice(len(dist.weights), size=n, p=dist.weights)
     return Dataset(dist.atoms[idx].copy(), dist.labels[idx].copy(), idx)
 
 
-def long_servedio_mixture(
-    n: int, *, rng: np.random.Generator, gamma: float = 1 / 24, sigma: float = 0.01
-) -> Dataset:
+def long_servedio_mixture(n: int, *, rng, gamma: float = 1 / 24, sigma: float = 0.01) -> Dataset:
     """The paper's six-Gaussian Long & Servedio mixture in R^2 (Fig. 2a), clean labels.
 
     Components ``N(s * mu, sigma^2 I)`` for ``s in {+1, -1}`` and ``mu`` in ``(1, 0)`` (weight 1/8),
@@ -102,6 +101,7 @@ def long_servedio_mixture(
     n = check_positive_int("n", n)
     gamma = check_interval("gamma", gamma, 0.0, 1 / 6, low_open=True, high_open=True)
     sigma = check_interval("sigma", sigma, 0.0, np.inf)
+    rng = as_generator(rng)
     mu = long_servedio(gamma=gamma).atoms
     means = np.concatenate([mu, -mu])
     weights = np.array([1 / 8, 1 / 8, 1 / 4] * 2)
@@ -113,7 +113,7 @@ def long_servedio_mixture(
 
 def ding_outliers(
     *,
-    rng: np.random.Generator,
+    rng,
     n_inliers: int = 5000,
     n_outliers: int = 25,
     inlier_mean: float = 1.0,
@@ -130,6 +130,9 @@ def ding_outliers(
     n_in = check_positive_int("n_inliers", n_inliers)
     n_out = check_positive_int("n_outliers", n_outliers, minimum=0)
     scale = check_interval("scale", scale, 0.0, np.inf)
+    inlier_mean = check_interval("inlier_mean", inlier_mean, -np.inf, np.inf, low_open=True, high_open=True)
+    outlier_mean = check_interval("outlier_mean", outlier_mean, -np.inf, np.inf, low_open=True, high_open=True)
+    rng = as_generator(rng)
 
     def block(n, mean, label, grp):
         return mean + scale * rng.standard_normal(n), np.full(n, label), np.full(n, grp)
@@ -142,11 +145,3 @@ def ding_outliers(
         return Dataset(x[:, None], y, g)
 
     return cat(parts_in), cat(parts_out)
-
-
-def stack_trials(datasets) -> Dataset:
-    """Stack equally sized datasets into one with a leading trials axis: ``X`` ``(T, n, d)``."""
-    ds = list(datasets)
-    return Dataset(
-        np.stack([d.X for d in ds]), np.stack([d.y for d in ds]), np.stack([d.group for d in ds])
-    )

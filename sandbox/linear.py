@@ -11,7 +11,7 @@ Shapes: ``X`` is ``(..., n, d)``, ``y`` is ``(..., n)``, ``theta`` is ``(..., d)
 one call, and ``theta`` of shape ``(A, d)`` against a single ``X`` ``(n, d)`` evaluates ``A`` weights (-> ``(A, n)``).
 
 ``loss`` is any callable ``z -> (phi(z), phi'(z))``: a function of :mod:`sandbox.losses` or a
-:class:`~sandbox.losses.MarginLoss`.
+:class:`~sandbox.registry.MarginLoss`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
-    "scores", "margins", "risk", "per_example_grads", "grad_from_dphi", "mean_grad_from_coef", "mean_grad", "risk_and_grad",
+    "scores", "margins", "risk", "accuracy", "per_example_grads", "grad_from_dphi", "mean_grad_from_coef",
+    "mean_grad", "risk_and_grad",
 ]
 
 LossFn = Callable[[np.ndarray], "tuple[np.ndarray, np.ndarray]"]
@@ -54,6 +55,20 @@ def margins(theta, X, y, *, bias: bool = False) -> np.ndarray:
 def risk(loss: LossFn, theta, X, y, *, bias: bool = False) -> np.ndarray:
     """Empirical risk ``mean_i phi(z_i)``, shape ``(...)``."""
     return np.mean(loss(margins(theta, X, y, bias=bias))[0], axis=-1)
+
+
+def accuracy(theta, X, y, *, weights=None, bias: bool = False) -> np.ndarray:
+    """Clean accuracy: the (weighted) fraction of examples with ``sign(score) == y``; a zero score counts 1/2.
+
+    ``theta`` ``(..., d)``, ``X`` ``(..., n, d)``, ``y`` ``(..., n)`` -> ``(...)``. ``weights`` ``(n,)``
+    (summing to one) gives a weighted accuracy, e.g. over the atoms of a discrete distribution.
+    The one definition of accuracy for linear scorers: trials, the population and the benchmark use it.
+    """
+    z = margins(theta, X, y, bias=bias)
+    correct = (z > 0) + 0.5 * (z == 0)
+    if weights is None:
+        return np.mean(correct, axis=-1)
+    return np.sum(np.asarray(weights, dtype=float) * correct, axis=-1)
 
 
 def grad_from_dphi(dphi, X, y, *, bias: bool = False) -> np.ndarray:

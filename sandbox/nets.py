@@ -1,4 +1,4 @@
-"""Small NumPy classifiers trained on a multiclass loss's logit gradient (paper-notes section 9).
+"""Small NumPy classifiers trained on a multiclass loss's logit gradient (the paper's Table 2, sandbox-sized).
 
 Models (frozen dataclasses; parameters are a ``dict[str, ndarray]``, ordered as ``model.param_names``):
 
@@ -11,13 +11,14 @@ Objective for a batch ``(X (n, d), y (n,))`` and a loss ``ell`` from :mod:`sandb
     dL/dtheta = (1/n) sum_i J_i^T G_i,     G_i = d ell / d logits_i   (n, K), from the loss itself
 
 and backpropagation applies the transposed Jacobians ``J_i^T`` layer by layer (written once, in
-``value_and_grad``). :func:`train` runs mini-batch SGD (optionally with momentum) or Adam; with
+``value_and_grad``). :func:`train_net` runs mini-batch SGD (optionally with momentum) or Adam; with
 ``clip_norm`` set it clips the *global* norm of the loss gradient over all parameters, flattened into
 one vector (the paper's "CE + clipping", max norm 0.1), before the optimiser step. Weight decay is
 coupled L2, ``g + weight_decay * theta``, added after clipping (as ``torch.optim`` does after
 ``clip_grad_norm_``).
 
-Determinism: every stochastic function takes ``rng: numpy.random.Generator``; :func:`train` draws the
+Determinism: every stochastic function takes ``rng`` (an int seed or a ``numpy.random.Generator``);
+:func:`train_net` draws the
 initial parameters and then one permutation per epoch from it, nothing else. All arithmetic of a model
 runs in its ``dtype`` (``float32`` by default, for speed); the loss is evaluated in float64 on the
 logits and its gradient is cast back.
@@ -30,20 +31,21 @@ from typing import Callable, Union
 
 import numpy as np
 
-from ._checks import check_interval, check_positive_int
+from ._checks import InputTypeError, check_interval, check_positive_int
 from .clipping import clip_by_global_norm
+from .rng import as_generator
 
 __all__ = [
     "SoftmaxRegression",
     "MLP",
     "Model",
     "TrainConfig",
-    "TrainResult",
+    "NetResult",
     "flatten_params",
     "unflatten_params",
     "predict",
     "accuracy",
-    "train",
+    "train_net",
 ]
 
 Params = dict[str, np.ndarray]
@@ -238,8 +240,8 @@ class TrainConfig:
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
-class TrainResult:
-    """Outcome of :func:`train`.
+class NetResult:
+    """Outcome of :func:`train_net`.
 
     ``params``: final parameters. ``loss_history``: ``(epochs,)`` mean training loss of each epoch
     (averaged over its mini-batches, measured before each step). ``clipped_fraction``: fraction of steps
@@ -252,16 +254,16 @@ class TrainResult:
     steps: int
 
 
-def train(
-    model: Model,
+def train_net(
+    loss: LossFn,
     X,
     y,
-    loss: LossFn,
     *,
+    model: Model,
     config: TrainConfig,
-    rng: np.random.Generator,
+    rng,
     params: Params | None = None,
-) -> TrainResult:
+) -> NetResult:
     """Minimise ``(1/n) sum_i loss(f(x_i), y_i)`` by mini-batch SGD or Adam; see :class:`TrainConfig`.
 
     Shapes: ``X (n, d)``, ``y (n,)`` integer labels. ``params`` (copied, not modified) defaults to
@@ -272,10 +274,15 @@ def train(
         g <- g + weight_decay * theta
         Adam or SGD(+momentum) update of theta with g
     """
+    if not callable(loss):
+        raise InputTypeError(f"loss={loss!r} must be a multiclass loss (sandbox.multiclass.make_multiclass_loss)")
     X = np.asarray(X, dtype=model.dtype)
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[0] != y.shape[0] or y.ndim != 1:
         raise ValueError(f"X must be (n, d) and y (n,); got X{X.shape}, y{y.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X must be finite (found NaN or inf)")
+    rng = as_generator(rng)
     if params is None:
         params = model.init(rng)
     dtype = np.dtype(model.dtype)
@@ -321,4 +328,4 @@ def train(
                 theta -= dtype.type(config.lr) * g
         history[epoch] = total / n
     final = {k: a.copy() for k, a in views.items()}
-    return TrainResult(final, history, n_clipped / steps if steps else 0.0, steps)
+    return NetResult(final, history, n_clipped / steps if steps else 0.0, steps)

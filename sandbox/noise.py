@@ -11,8 +11,11 @@ mask of the flipped entries; ``.indices`` gives the flipped indices (per axis, a
   margin under a reference classifier (deterministic).
 * :func:`flip_group`: adversarial, ``round(rho * n)`` examples taken from a chosen group (e.g. one
   Long & Servedio atom).
+* :func:`flip_multiclass`: symmetric multiclass noise (the paper's Table 2, as in the [Re]): each label
+  with probability ``rho`` to one of the other ``K - 1`` classes, uniformly.
 
-The population-level adversary (per-atom flip fractions) is :func:`sandbox.population.adversarial_atom_flips`.
+The population-level adversary (per-atom flip fractions) is :func:`sandbox.adversary.adversarial_atom_flips`.
+Every random flip takes ``rng``: an int seed or a ``numpy.random.Generator``.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_interval
+from ._checks import check_interval, check_labels, check_positive_int
 from .linear import margins
+from .rng import as_generator
 
 __all__ = [
     "Flips",
@@ -31,6 +35,7 @@ __all__ = [
     "flip_class_conditional",
     "flip_largest_margin",
     "flip_group",
+    "flip_multiclass",
     "budget",
 ]
 
@@ -47,20 +52,13 @@ class Flips(NamedTuple):
         return np.nonzero(self.flipped)
 
 
-def _labels(y) -> np.ndarray:
-    y = np.asarray(y, dtype=float)
-    if not np.all(np.abs(y) == 1.0):
-        raise ValueError("y must contain only -1 and +1 labels")
-    return y
-
-
 def budget(rho: float, n: int) -> int:
     """Number of flips for a budget ``rho in [0, 1]`` on ``n`` examples: ``round(rho * n)``."""
     rho = check_interval("rho", rho, 0.0, 1.0, hint="flip budget as a fraction of the sample")
     return int(np.round(rho * n))
 
 
-def flip_symmetric(y, *, rho: float, rng: np.random.Generator) -> Flips:
+def flip_symmetric(y, *, rho: float, rng) -> Flips:
     """Flip each label independently with probability ``rho in [0, 1/2)``.
 
     >>> yn, f = flip_symmetric(np.ones(4), rho=0.0, rng=np.random.default_rng(0))
@@ -68,20 +66,20 @@ def flip_symmetric(y, *, rho: float, rng: np.random.Generator) -> Flips:
     ([1.0, 1.0, 1.0, 1.0], 0)
     """
     rho = check_interval("rho", rho, 0.0, 0.5, high_open=True, hint="symmetric noise needs rho < 1/2")
-    y = _labels(y)
-    flipped = rng.random(y.shape) < rho
+    y = check_labels(y)
+    flipped = as_generator(rng).random(y.shape) < rho
     return Flips(np.where(flipped, -y, y), flipped)
 
 
-def flip_exact_fraction(y, *, rho: float, rng: np.random.Generator) -> Flips:
+def flip_exact_fraction(y, *, rho: float, rng) -> Flips:
     """Flip exactly ``round(rho * n)`` labels along the last axis, chosen uniformly at random.
 
     ``rho in [0, 1]``. With a leading trials axis every row gets exactly the budget.
     """
-    y = _labels(y)
+    y = check_labels(y)
     k = budget(rho, y.shape[-1])
     # random ranks per row: the k smallest keys are flipped (a uniform k-subset per row)
-    keys = rng.random(y.shape)
+    keys = as_generator(rng).random(y.shape)
     order = np.argsort(keys, axis=-1)
     flipped = np.zeros(y.shape, dtype=bool)
     np.put_along_axis(flipped, order[..., :k], True, axis=-1)
@@ -89,7 +87,7 @@ def flip_exact_fraction(y, *, rho: float, rng: np.random.Generator) -> Flips:
 
 
 def flip_class_conditional(
-    y, *, rho_pos: float, rho_neg: float, rng: np.random.Generator
+    y, *, rho_pos: float, rho_neg: float, rng
 ) -> Flips:
     """Flip ``+1`` labels with probability ``rho_pos`` and ``-1`` labels with ``rho_neg``.
 
@@ -99,8 +97,8 @@ def flip_class_conditional(
     rn = check_interval("rho_neg", rho_neg, 0.0, 1.0)
     if rp + rn >= 1.0:
         raise ValueError(f"rho_pos + rho_neg = {rp + rn:g} must be < 1 (noisy labels must carry signal)")
-    y = _labels(y)
-    flipped = rng.random(y.shape) < np.where(y > 0, rp, rn)
+    y = check_labels(y)
+    flipped = as_generator(rng).random(y.shape) < np.where(y > 0, rp, rn)
     return Flips(np.where(flipped, -y, y), flipped)
 
 
@@ -111,7 +109,7 @@ def flip_largest_margin(y, X, theta_ref, *, rho: float, bias: bool = False) -> F
     Shapes: ``y`` ``(n,)``, ``X`` ``(n, d)``, ``theta_ref`` ``(d,)`` (``(d+1,)`` with ``bias``).
     Ties are broken by index (stable sort), so the result is deterministic. ``rho in [0, 1]``.
     """
-    y = _labels(y)
+    y = check_labels(y)
     k = budget(rho, y.shape[-1])
     z = margins(theta_ref, X, y, bias=bias)
     order = np.argsort(-z, kind="stable")
@@ -121,7 +119,7 @@ def flip_largest_margin(y, X, theta_ref, *, rho: float, bias: bool = False) -> F
 
 
 def flip_group(
-    y, group, *, target: int, rho: float, rng: np.random.Generator
+    y, group, *, target: int, rho: float, rng
 ) -> Flips:
     """Adversarial flips concentrated on one group: ``round(rho * n)`` examples, chosen uniformly at
     random among those with ``group == target``, are flipped (e.g. all flips on the Long & Servedio
@@ -129,7 +127,7 @@ def flip_group(
 
     Raises ``ValueError`` if the group has fewer members than the budget. ``rho in [0, 1]``.
     """
-    y = _labels(y)
+    y = check_labels(y)
     group = np.asarray(group)
     k = budget(rho, y.shape[-1])
     members = np.flatnonzero(group == target)
@@ -139,5 +137,29 @@ def flip_group(
             f"members; rho must be <= {members.size / y.shape[-1]:.4g} for this sample"
         )
     flipped = np.zeros(y.shape, dtype=bool)
-    flipped[rng.choice(members, size=k, replace=False)] = True
+    flipped[as_generator(rng).choice(members, size=k, replace=False)] = True
     return Flips(np.where(flipped, -y, y), flipped)
+
+
+def flip_multiclass(y, *, rho: float, num_classes: int, rng) -> Flips:
+    """Symmetric multiclass noise on integer labels ``y (n,)`` in ``{0, ..., K-1}``, ``rho in [0, 1]``.
+
+    Each label is flipped independently with probability ``rho`` to ``(y + U) mod K`` with ``U`` uniform
+    on ``{1, ..., K-1}``, i.e. uniformly to one of the other ``K - 1`` classes (never to itself).
+
+    The draws are ``u = rng.random(n)`` (flip iff ``u < rho``) then ``U = rng.integers(1, K, n)``, both
+    made for every ``rho``: generators in the same state give *nested* corruptions, the examples
+    flipped at ``rho = 0.2`` are flipped (to the same class) at ``rho = 0.6``.
+    """
+    rho = check_interval("rho", rho, 0.0, 1.0, hint="flip probability")
+    k = check_positive_int("num_classes", num_classes, minimum=2)
+    y = np.asarray(y)
+    if y.ndim != 1 or (y.size and not np.issubdtype(y.dtype, np.integer)):
+        raise ValueError(f"y must be a 1-D integer label array; got shape {y.shape}, dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= k):
+        raise ValueError(f"labels y must lie in {{0, ..., {k - 1}}}; got range [{y.min()}, {y.max()}]")
+    rng = as_generator(rng)
+    u = rng.random(y.size)
+    shift = rng.integers(1, k, size=y.size)
+    flipped = u < rho
+    return Flips(np.where(flipped, (y + shift) % k, y).astype(y.dtype), flipped)

@@ -25,22 +25,22 @@ flip vector costs one matrix product.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
-from ._checks import check_interval
 from .data import DiscreteDistribution
+from .linear import accuracy
 
 __all__ = [
     "population_risk",
     "clean_accuracy",
+    "mixture_accuracy",
     "PopulationFit",
     "minimise_population_risk",
-    "AdversarialFlips",
-    "adversarial_atom_flips",
-    "adversarial_atom_flips_sweep",
+    "profile_risk",
+    "angular_pulls",
     "R_INF",
 ]
 
@@ -53,7 +53,7 @@ def _noisy_terms(loss, z, f) -> np.ndarray:
 
 
 def _value(loss, z) -> np.ndarray:
-    """``phi(z)`` alone: a :class:`~sandbox.losses.MarginLoss` skips its derivative; any other
+    """``phi(z)`` alone: a :class:`~sandbox.registry.MarginLoss` skips its derivative; any other
     callable ``z -> (phi, phi')`` is called in full."""
     value = getattr(loss, "value", None)
     return value(z) if value is not None else loss(z)[0]
@@ -90,8 +90,15 @@ def population_risk(loss, theta, dist: DiscreteDistribution, *, rho=None, flip=N
 
 def clean_accuracy(theta, dist: DiscreteDistribution) -> np.ndarray:
     """Clean accuracy ``sum_i w_i [y_i <theta, x_i> > 0]`` (ties count 1/2); ``theta`` ``(..., d)``."""
-    z = np.einsum("...d,md->...m", np.asarray(theta, dtype=float), dist.yx)
-    return np.sum(dist.weights * ((z > 0) + 0.5 * (z == 0)), axis=-1)
+    return accuracy(theta, dist.atoms, dist.labels, weights=dist.weights)
+
+
+def mixture_accuracy(direction, dist: DiscreteDistribution, sigma: float) -> np.ndarray:
+    """Clean accuracy of the direction ``u`` (``(..., 2)``, unit norm) on the Gaussian mixture around
+    ``dist``'s atoms: ``sum_i w_i Phi(<u, y_i x_i> / sigma)`` (each component is ``N(x_i, sigma^2 I)``;
+    the few points of a component that cross ``x1 = 0`` are ignored: ``|x1| >= gamma >> sigma``)."""
+    z = np.einsum("...d,md->...m", np.asarray(direction, float), dist.yx)
+    return np.sum(dist.weights * ndtr(z / sigma), axis=-1)
 
 
 @dataclass(frozen=True)
@@ -293,82 +300,29 @@ def _refine(loss, dist, F, ang0, rad_grid, grid_risk, a0, r0, rounds: int = 4):
     return a_best, r_best
 
 
-@dataclass(frozen=True)
-class AdversarialFlips:
-    """Result of the per-atom adversary: the flip fractions it chose, the budget they use, and the
-    minimiser of the noisy risk they induce. ``n_candidates`` flip vectors were searched."""
+def profile_risk(loss, dist: DiscreteDistribution, angles, *, rho, n_radii: int = 241) -> tuple[np.ndarray, np.ndarray]:
+    """``min_r R_rho(r u(a))`` and its argmin ``r`` for each angle ``a`` (radians), ``u = (cos a, sin a)``.
 
-    flip: np.ndarray
-    used_budget: float
-    fit: PopulationFit
-    clean_accuracy: float
-    n_candidates: int
-
-
-def adversarial_atom_flips(
-    loss,
-    dist: DiscreteDistribution,
-    *,
-    rho: float,
-    resolution: float = 0.1,
-    n_angles: int = 720,
-    n_radii: int = 121,
-) -> AdversarialFlips:
-    """Choose per-atom flip fractions ``f`` with ``sum_i w_i f_i <= rho`` to maximise the clean error
-    of the noisy-risk minimiser of ``loss`` (an exhaustive search over the atoms' flip fractions).
-
-    Candidates: every ``f`` on the grid ``{0, resolution, ..., 1}^m`` within the budget, plus the
-    symmetric ``f_i = rho`` (so the adversary is never weaker than symmetric noise). Among the worst
-    candidates the one with the smallest budget wins, then the one with the largest noisy risk.
-    ``rho in [0, 1]``; ``resolution in (0, 1]``. :func:`adversarial_atom_flips_sweep` does many
-    budgets in one minimisation.
+    Radii: ``0``, ``n_radii`` log-spaced on ``[1e-3, 1e6]`` and ``inf`` (evaluated at ``R_INF``): a grid
+    over the radius, for drawing the landscape; :func:`minimise_population_risk` refines it.
     """
-    rho = check_interval("rho", rho, 0.0, 1.0, hint="flip budget as a fraction of the population mass")
-    return adversarial_atom_flips_sweep(
-        loss, dist, budgets=[rho], resolution=resolution, n_angles=n_angles, n_radii=n_radii
-    )[0]
+    rad = _radius_grid(n_radii)
+    u = np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+    R = population_risk(loss, rad[None, :, None] * u[:, None, :], dist, rho=rho)  # (A, radii)
+    k = np.argmin(R, axis=1)
+    r = rad[k]
+    return R[np.arange(len(angles)), k], np.where(r >= R_INF, np.inf, r)
 
 
-def adversarial_atom_flips_sweep(
-    loss,
-    dist: DiscreteDistribution,
-    *,
-    budgets,
-    resolution: float = 0.1,
-    levels=None,
-    n_angles: int = 720,
-    n_radii: int = 121,
-) -> list[AdversarialFlips]:
-    """:func:`adversarial_atom_flips` for every budget in ``budgets``, from one vectorised minimisation.
+def angular_pulls(loss, dist: DiscreteDistribution, angle: float, radius: float, *, rho: float) -> np.ndarray:
+    """Per-atom contributions to ``dR_rho/da`` at ``theta = radius * (cos a, sin a)``: for atom ``i``,
+    ``w_i [(1 - rho) phi'(z_i) - rho phi'(-z_i)] * radius * <u'(a), y_i x_i>`` with ``u' = (-sin a, cos a)``.
 
-    Candidates: flip vectors on ``levels^m`` (default ``{0, resolution, ..., 1}``) within the largest
-    budget, each competing at every budget it fits in, plus the symmetric vector ``f_i = rho`` of each
-    budget (competing only at its own). ``levels`` all below 1/2 restrict the adversary to flips that
-    keep the clean label the majority label of every atom.
+    A negative entry lowers the risk as the angle grows (pulls the direction counter-clockwise,
+    towards the puller); the sum is the slope of the risk along the circle.
     """
-    budgets = np.atleast_1d(np.asarray(budgets, dtype=float))
-    for b in budgets:
-        check_interval("rho", b, 0.0, 1.0, hint="flip budget as a fraction of the population mass")
-    m = len(dist.weights)
-    if levels is None:
-        resolution = check_interval("resolution", resolution, 0.0, 1.0, low_open=True)
-        levels = np.append(np.arange(0.0, 1.0 + 1e-12, resolution).clip(0, 1), 1.0)
-    levels = np.unique(np.asarray(levels, dtype=float))
-    if np.any(~((levels >= 0) & (levels <= 1))):
-        raise ValueError(f"levels={levels.tolist()!r} hold flip fractions outside their domain [0, 1]")
-    grid = np.array(list(itertools.product(levels, repeat=m)))
-    grid = grid[grid @ dist.weights <= budgets.max() + 1e-12]
-    cand = np.vstack([grid, np.repeat(budgets[:, None], m, axis=1)])
-    fit = minimise_population_risk(loss, dist, flip=cand, n_angles=n_angles, n_radii=n_radii)
-    used = cand @ dist.weights
-    G = len(grid)
-    out = []
-    for j, rho in enumerate(budgets):
-        idx = np.concatenate([np.flatnonzero(used[:G] <= rho + 1e-12), [G + j]])
-        best = idx[np.lexsort((-fit.risk[idx], used[idx], fit.clean_accuracy[idx]))[0]]
-        one = PopulationFit(**{k: getattr(fit, k)[best] for k in fit.__dataclass_fields__})
-        out.append(AdversarialFlips(
-            flip=cand[best], used_budget=float(used[best]), fit=one,
-            clean_accuracy=float(fit.clean_accuracy[best]), n_candidates=int(idx.size),
-        ))
-    return out
+    u = np.array([np.cos(angle), np.sin(angle)])
+    du = np.array([-np.sin(angle), np.cos(angle)])
+    z = radius * dist.yx @ u
+    d = (1.0 - rho) * loss(z)[1] - rho * loss(-z)[1]
+    return dist.weights * d * radius * (dist.yx @ du)

@@ -1,7 +1,9 @@
 """Named experiment settings: the paper's printed values, the authors' later values, the [Re]'s.
 
-Every value carries where it comes from (paper-notes sections 6-7). ``rescience`` is the default.
-Figures beyond the paper read ``size`` (``"full"`` or ``"smoke"``) to pick their own grid sizes.
+Every value carries where it comes from (the paper's Sec. 6 and Fig. 2 captions; the [Re]). ``rescience``
+is the default. A preset is a named setting of the paper's synthetic experiments; its ``size``
+(``"full"`` or ``"smoke"``) picks how large every figure's grids and trial counts are (each figure
+module keeps a sizes table, and Table 2 its :data:`sandbox.table2.TABLE2_SIZES`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ class Preset:
     # Fig. 2a: Long & Servedio six-Gaussian mixture, SLSQP protocol
     rho: float  # symmetric label-noise rate on the training labels
     tau_huberised: float  # Huberised logistic threshold (meaningful in (0, 1); >= 1 is plain logistic)
-    tau_partially_huberised: float  # PHuber-logistic threshold (> 1)
+    tau_phuber: float  # PHuber-logistic threshold (> 1)
     gamma: float  # Long & Servedio margin parameter
     sigma: float  # std of each isotropic Gaussian component
     n_train: int
@@ -29,11 +31,11 @@ class Preset:
     slsqp_maxiter: int  # SLSQP iteration cap, from theta = 0
     # Fig. 2b: Ding outliers, risk against theta in [-2, 2]
     tau_huberised_outliers: float
-    tau_partially_huberised_outliers: float
+    tau_phuber_outliers: float
     n_inliers: int  # per class
     n_outliers: int  # per class
     theta_points: int  # grid points on [-2, 2]
-    # size of the beyond-the-paper figures: "full" or "smoke"
+    # size of every figure's grids and trial counts: "full" or "smoke"
     size: str = "full"
 
     def to_dict(self) -> dict:
@@ -45,7 +47,7 @@ _PAPER = Preset(
     description="values as printed in the paper (tau = 1 makes the Huberised loss plain logistic)",
     rho=0.45,  # paper Sec. 6 / Fig. 2a caption
     tau_huberised=1.0,  # printed; the authors later said 0.26 was used
-    tau_partially_huberised=2.0,  # printed; the authors later said 1.36 was used
+    tau_phuber=2.0,  # printed; the authors later said 1.36 was used
     gamma=1 / 24,  # paper Sec. 6
     sigma=0.01,  # paper Sec. 6
     n_train=1000,  # paper Sec. 6
@@ -53,7 +55,7 @@ _PAPER = Preset(
     trials=500,  # paper Sec. 6
     slsqp_maxiter=100,  # paper: SLSQP, at most 100 iterations, from theta = 0
     tau_huberised_outliers=1.0,  # printed for Fig. 2b; the authors later said 0.1
-    tau_partially_huberised_outliers=2.0,  # printed for Fig. 2b; the authors later said 1.1
+    tau_phuber_outliers=2.0,  # printed for Fig. 2b; the authors later said 1.1
     n_inliers=5000,  # Ding (2013): 5000 per class from N(+-1, 1)
     n_outliers=25,  # Ding (2013): 25 per class from N(-+200, 1)
     theta_points=401,  # our choice: step 0.01 on [-2, 2]
@@ -64,9 +66,9 @@ _AUTHORS = replace(
     name="authors",
     description="the paper with the tau values the authors later gave the [Re], rho = 0.45",
     tau_huberised=0.26,  # ~ sigmoid(-1): switches at margin z = 1
-    tau_partially_huberised=1.36,  # ~ 1 + e^-1: switches at margin z = 1
+    tau_phuber=1.36,  # ~ 1 + e^-1: switches at margin z = 1
     tau_huberised_outliers=0.1,  # switches at z = log 9
-    tau_partially_huberised_outliers=1.1,  # switches at z = log 10
+    tau_phuber_outliers=1.1,  # switches at z = log 10
 )
 
 _RESCIENCE = replace(

@@ -1,32 +1,47 @@
 """Explicit randomness: one seed at the entry point, independent child streams per trial.
 
-Library functions never touch global state; they take a ``numpy.random.Generator``. Entry points
-call :func:`trial_rngs` to get one independent child generator per trial (``SeedSequence.spawn``),
-so trial ``t`` sees the same stream whether trials run in a loop, vectorised, or in chunks.
-Seed 0 is a valid seed.
+Every stochastic function takes ``rng``: an int seed (0 included) or a ``numpy.random.Generator``
+(NumPy's SPEC 7 convention). Library code never touches global state. Trials get indexed,
+independent child streams (``SeedSequence.spawn``): trial ``t`` sees the same stream whether trials
+run in a loop, vectorised, or in chunks (:func:`child_rngs` with ``first``).
 """
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from ._checks import check_positive_int
+from ._checks import InputTypeError, check_positive_int
 
-__all__ = ["as_generator", "trial_rngs"]
+__all__ = ["as_generator", "child_rngs"]
 
 
-def as_generator(seed_or_rng) -> np.random.Generator:
+def _seed(rng, name: str) -> int:
+    if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, (numbers.Integral, np.integer)):
+        raise InputTypeError(f"{name}={rng!r} must be a non-negative integer seed or a numpy.random.Generator")
+    if int(rng) < 0:
+        raise ValueError(f"{name}={rng!r} must be a non-negative integer seed or a numpy.random.Generator")
+    return int(rng)
+
+
+def as_generator(rng, *, name: str = "rng") -> np.random.Generator:
     """A ``Generator`` from an int seed (0 included) or a ``Generator`` (returned as is)."""
-    if isinstance(seed_or_rng, np.random.Generator):
-        return seed_or_rng
-    if isinstance(seed_or_rng, (bool, float)) or seed_or_rng is None:
-        raise ValueError(f"seed={seed_or_rng!r} must be a non-negative integer or a numpy Generator")
-    if int(seed_or_rng) < 0:
-        raise ValueError(f"seed={seed_or_rng!r} must be a non-negative integer or a numpy Generator")
-    return np.random.default_rng(int(seed_or_rng))
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(_seed(rng, name))
 
 
-def trial_rngs(seed_or_rng, n: int) -> list[np.random.Generator]:
-    """``n`` independent child generators (spawned from the seed's ``SeedSequence``)."""
-    n = check_positive_int("trials", n)
-    return as_generator(seed_or_rng).spawn(n)
+def child_rngs(rng, n: int, *, first: int = 0, name: str = "rng") -> list[np.random.Generator]:
+    """Children ``first, ..., first + n - 1`` of ``rng``'s ``SeedSequence``, one ``Generator`` each.
+
+    With an int seed the children are indexed: child ``t`` is the same for every ``n`` and
+    ``first``, so chunked and one-shot draws agree. With a ``Generator`` the children are spawned
+    from it (``Generator.spawn``), which advances its spawn counter like any other use of it.
+    """
+    n = check_positive_int("n", n)
+    first = check_positive_int("first", first, minimum=0)
+    if isinstance(rng, np.random.Generator):
+        return rng.spawn(first + n)[first:]
+    children = np.random.SeedSequence(_seed(rng, name)).spawn(first + n)[first:]
+    return [np.random.default_rng(ss) for ss in children]

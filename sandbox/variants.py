@@ -1,11 +1,11 @@
 """Clipping variants of one training loop, and the population loss each one amounts to (if any).
 
-Every variant trains a bias-free linear model on the *logistic* loss with :func:`sandbox.train.train_gd`
+Every variant trains a bias-free linear model on the *logistic* loss with :func:`sandbox.gd.train_gd`
 (full-batch GD or SGD, vectorised across trials); what differs is how the gradient is clipped
-(paper-notes section 3) and whether the features are first scaled to unit norm:
+(paper Sec. 3) and whether the features are first scaled to unit norm:
 
 =========================  =============  ==========================================================
-variant                    ``clip``       what it equals (linear model, paper-notes section 3)
+variant                    ``clip``       what it equals (linear model, paper Sec. 3 and Lemma 1)
 =========================  =============  ==========================================================
 no clipping                ``none``       GD on logistic
 global, batch b            ``global``     b = 1: per-example clipping (Lemma 1, in expectation);
@@ -26,15 +26,16 @@ that depends on the example's norm. On the Long & Servedio atoms (norms 1, ~0.21
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logit
 
-from ._checks import check_interval
+from ._checks import check_choice, check_interval
 from .data import DiscreteDistribution
-from .losses import make_loss
-from .train import train_gd
+from .gd import train_gd
+from .losses import huberised_logistic
+from .registry import make_loss
 
 __all__ = [
     "FEATURES",
@@ -53,7 +54,7 @@ FEATURES = ("raw", "unit")
 
 @dataclass(frozen=True)
 class ClippingVariant:
-    """One way of training: ``clip`` mode of :func:`sandbox.train.train_gd` at threshold ``tau``,
+    """One way of training: ``clip`` mode of :func:`sandbox.gd.train_gd` at threshold ``tau``,
     mini-batch size ``batch_size`` (``None``: full batch), on ``features`` ``"raw"`` or ``"unit"``
     (each ``x`` divided by ``||x||``). The loss whose gradient is clipped is always logistic."""
 
@@ -77,14 +78,14 @@ class ClippingVariant:
 
 
 def clipping_variants(
-    *, tau_norm: float, tau_global: float, tau_huberised: float, tau_partially_huberised: float,
+    *, tau_norm: float, tau_global: float, tau_huberised: float, tau_phuber: float,
     batch_sizes=(1, 10, 100),
 ) -> list[ClippingVariant]:
     """The variants of the ``clipping_variants`` figure, in display order.
 
     ``tau_norm``: per-example norm clipping (raw and unit-norm features); ``tau_global``: global-norm
     clipping of each mini-batch (and of the full batch); ``tau_huberised``: L-clipping;
-    ``tau_partially_huberised``: CL-clipping.
+    ``tau_phuber``: CL-clipping.
     """
     v = [ClippingVariant("none", "no clipping (GD)", "none")]
     for b in batch_sizes:
@@ -95,7 +96,7 @@ def clipping_variants(
         ClippingVariant("per_example_unit", "per-example norm, x/||x||", "per_example", tau_norm, features="unit"),
         ClippingVariant("none_unit", "no clipping, x/||x|| (reference)", "none", features="unit"),
         ClippingVariant("loss", "L-clipping (= Huberised)", "loss", tau_huberised),
-        ClippingVariant("composite", "CL-clipping (= PHuber)", "composite", tau_partially_huberised),
+        ClippingVariant("composite", "CL-clipping (= PHuber)", "composite", tau_phuber),
     ]
     return v
 
@@ -117,8 +118,9 @@ def unit_norm_distribution(dist: DiscreteDistribution) -> DiscreteDistribution:
 
 
 def per_atom_huberised(tau):
-    """Huberised logistic with one threshold per atom: a loss ``z -> (phi, phi')`` whose last axis
-    indexes the atoms, ``tau`` of shape ``(m,)``. Thresholds ``>= 1`` leave logistic unchanged.
+    """Huberised logistic with one threshold per atom: the loss ``z -> (phi, phi')`` of
+    :func:`sandbox.losses.huberised_logistic` with ``tau`` of shape ``(m,)`` (the last axis of ``z``
+    indexes the atoms). Thresholds ``>= 1`` leave logistic unchanged.
 
     With ``tau_i = tau / ||x_i||`` this is the loss that per-example norm clipping of a linear model
     descends on (Lemma 1); usable wherever :mod:`sandbox.population` evaluates ``loss(z)`` with
@@ -127,18 +129,7 @@ def per_atom_huberised(tau):
     t = np.asarray(tau, dtype=float)
     if t.ndim != 1 or np.any(~(t > 0)):
         raise ValueError(f"tau={tau!r} must be a 1-D array of per-atom thresholds in (0, inf]")
-    active = t < 1.0
-    ts = np.where(active, t, 0.5)
-    z0 = np.where(active, -logit(ts), -np.inf)
-    const = -np.log1p(-ts) - ts * logit(ts)
-
-    def loss(z) -> tuple[np.ndarray, np.ndarray]:
-        z = np.asarray(z, dtype=float)
-        low = z <= z0
-        lin = -ts * z + const
-        return np.where(low, lin, np.logaddexp(0.0, -z)), np.where(low, -ts, -expit(-z))
-
-    return loss
+    return functools.partial(huberised_logistic, tau=t)
 
 
 def population_loss(variant: ClippingVariant, dist: DiscreteDistribution):
@@ -158,7 +149,7 @@ def population_loss(variant: ClippingVariant, dist: DiscreteDistribution):
     if variant.clip == "loss":
         return make_loss("huberised", tau=variant.tau), dist
     if variant.clip == "composite":
-        return make_loss("partially_huberised", tau=variant.tau), dist
+        return make_loss("phuber", tau=variant.tau), dist
     return None
 
 
@@ -181,8 +172,7 @@ def train_variant(
     replacement from ``rng``, one child stream per trial). The learning rate ``lr`` is shared.
     """
     check_interval("lr", lr, 0.0, np.inf, low_open=True, high_open=True)
-    if variant.features not in FEATURES:
-        raise ValueError(f"features={variant.features!r} is unknown; choose one of {', '.join(FEATURES)}")
+    check_choice("features", variant.features, FEATURES)
     Xf = unit_norm(X) if variant.features == "unit" else np.asarray(X, dtype=float)
     steps = steps_gd if variant.full_batch else steps_sgd
     res = train_gd(

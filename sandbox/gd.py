@@ -1,9 +1,8 @@
-"""Training linear models: clipped (S)GD vectorised across trials, and the paper's SLSQP protocol.
+"""Clipped gradient descent and SGD on a linear model, vectorised across trials.
 
 :func:`train_gd` runs gradient descent or SGD with any clipping mode, for one problem (``X`` of
 shape ``(n, d)``) or for ``T`` independent trials at once (``X`` of shape ``(T, n, d)``): each step
-is a few NumPy calls over all trials, never a Python loop per trial. Clipping modes
-(paper-notes section 3):
+is a few NumPy calls over all trials, never a Python loop per trial. Clipping modes (paper Sec. 3):
 
 =================  ==============================================================================
 ``clip``           update direction for a mini-batch ``B``
@@ -16,35 +15,41 @@ is a few NumPy calls over all trials, never a Python loop per trial. Clipping mo
                    ``p_i = sigmoid(z_i)``; needs a composite loss (``loss.base``)
 =================  ==============================================================================
 
-:func:`fit_slsqp` is the paper's protocol for Fig. 2a: SciPy SLSQP, at most 100 iterations, from
-``theta = 0``, on the mean loss with its analytic gradient, one trial at a time.
+Every mode except ``"none"`` needs a threshold ``tau``. The paper's Fig. 2a protocol (SLSQP) is
+:mod:`sandbox.slsqp`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
-from scipy import optimize
 from scipy.special import expit
 
-from ._checks import check_interval, check_positive_int
+from ._checks import (
+    check_choice,
+    check_data,
+    check_interval,
+    check_loss,
+    check_positive_int,
+)
 from .clipping import (
     clip_base_derivative,
     clip_by_global_norm,
     clip_loss_derivative,
     safe_norm,
 )
-from .linear import margins, mean_grad_from_coef, risk, risk_and_grad
+from .linear import margins, mean_grad_from_coef, risk
+from .rng import as_generator, child_rngs
 
-__all__ = ["CLIP_MODES", "TrainResult", "clipped_direction", "train_gd", "FitResult", "fit_slsqp", "fit_slsqp_trials"]
+__all__ = ["CLIP_MODES", "GDResult", "clipped_direction", "train_gd"]
 
 CLIP_MODES = ("none", "global", "per_example", "loss", "composite")
 
 
 @dataclass(frozen=True)
-class TrainResult:
+class GDResult:
     """Weights and per-step history of :func:`train_gd`.
 
     ``theta``: ``(..., d[+1])`` final weights (leading axes: trials). ``risk``: ``(S, ...)`` the
@@ -106,13 +111,13 @@ def clipped_direction(
 
 def _rngs(rng, T: int | None) -> list[np.random.Generator]:
     if rng is None:
-        raise ValueError("rng is required for mini-batch SGD (batch_size < n): pass a numpy Generator")
-    if isinstance(rng, np.random.Generator):
-        return [rng] if T is None else rng.spawn(T)
-    rngs = list(rng)
-    if len(rngs) != (1 if T is None else T):
-        raise ValueError(f"rng holds {len(rngs)} generators; need one per trial ({T})")
-    return rngs
+        raise ValueError("rng=None: mini-batch SGD (batch_size < n) needs rng, an int seed or a numpy Generator")
+    if isinstance(rng, (list, tuple)):
+        if len(rng) != (1 if T is None else T) or not all(isinstance(g, np.random.Generator) for g in rng):
+            raise ValueError(f"rng holds {len(rng)} items; a sequence needs one numpy Generator per trial "
+                             f"({1 if T is None else T})")
+        return list(rng)
+    return [as_generator(rng)] if T is None else child_rngs(rng, T)
 
 
 def train_gd(
@@ -123,36 +128,42 @@ def train_gd(
     lr: float,
     steps: int,
     clip: str = "none",
-    tau: float = np.inf,
+    tau: float | None = None,
     batch_size: int | None = None,
-    rng: np.random.Generator | Sequence[np.random.Generator] | None = None,
+    rng=None,
     theta0=None,
     bias: bool = False,
     record_every: int = 1,
     progress: Callable[[int, int], None] | None = None,
-) -> TrainResult:
+) -> GDResult:
     """Gradient descent (``batch_size=None``: full batch) or SGD on a linear model.
 
     Shapes: ``X`` ``(n, d)`` or ``(T, n, d)`` for ``T`` independent trials; ``y`` ``(n,)`` or
     ``(T, n)``. Mini-batches are drawn i.i.d. with replacement, ``batch_size`` indices per step,
-    from ``rng``: a ``Generator`` (split into one child stream per trial) or a sequence of one
-    ``Generator`` per trial (so a vectorised run equals a loop over trials). ``theta0`` defaults to
-    zeros. ``record_every`` sets how often the full-sample risk is recorded (0: never).
-    ``progress(step, steps)`` is called every 10% of the steps if given.
+    from ``rng``: an int seed or a ``Generator`` (split into one child stream per trial) or a sequence
+    of one ``Generator`` per trial (so a vectorised run equals a loop over trials). ``theta0`` defaults
+    to zeros. ``record_every`` sets how often the full-sample risk is recorded (0: never).
+    ``progress(step, steps)`` is called every 10% of the steps if given. Every clipping mode but
+    ``"none"`` needs a finite ``tau`` (``tau=inf`` means no clipping and is accepted).
     """
-    if clip not in CLIP_MODES:
-        raise ValueError(f"clip={clip!r} is unknown; choose one of {', '.join(CLIP_MODES)}")
+    check_loss(loss)
+    clip = check_choice("clip", clip, CLIP_MODES)
+    X, y = check_data(X, y)
     lr = check_interval("lr", lr, 0.0, np.inf, low_open=True, high_open=True)
     steps = check_positive_int("steps", steps, minimum=0)
-    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True)
+    if tau is None:
+        if clip != "none":
+            raise ValueError(f"clip={clip!r} needs a threshold tau > 0 (tau=None given)")
+        tau = np.inf
+    tau = check_interval("tau", tau, 0.0, np.inf, low_open=True, hint="clipping threshold; inf = no clipping")
     if clip == "composite" and getattr(loss, "base", None) is None:
         raise ValueError(f"clip='composite' needs a composite loss with a base loss (loss={loss!r})")
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
     T = X.shape[0] if X.ndim == 3 else None
     n, d = X.shape[-2], X.shape[-1]
     p = d + 1 if bias else d
     theta = np.zeros(X.shape[:-2] + (p,)) if theta0 is None else np.array(theta0, dtype=float)
+    if theta.shape != X.shape[:-2] + (p,):
+        raise ValueError(f"theta0.shape={theta.shape} must be {X.shape[:-2] + (p,)}")
     full = batch_size is None or batch_size >= n
     if not full:
         batch_size = check_positive_int("batch_size", batch_size)
@@ -188,56 +199,10 @@ def train_gd(
         risks.append(risk(loss, theta, X, y, bias=bias))
         risk_steps.append(steps)
     shape = X.shape[:-2]
-    return TrainResult(
+    return GDResult(
         theta=theta,
         risk=np.array(risks) if risks else np.empty((0,) + shape),
         risk_steps=np.array(risk_steps, dtype=int),
         grad_norm=np.array(gnorms) if gnorms else np.empty((0,) + shape),
         frac_clipped=np.array(fracs, dtype=float) if fracs else np.empty((0,) + shape),
-    )
-
-
-@dataclass(frozen=True)
-class FitResult:
-    """Result of :func:`fit_slsqp`: weights, final mean loss, iterations, SciPy's status."""
-
-    theta: np.ndarray
-    risk: float
-    nit: int
-    success: bool
-    message: str
-
-
-def fit_slsqp(
-    loss, X, y, *, maxiter: int = 100, bias: bool = False, theta0=None, ftol: float = 1e-6
-) -> FitResult:
-    """The paper's protocol: SciPy SLSQP on the mean loss with its analytic gradient.
-
-    At most ``maxiter`` (100) iterations, from ``theta = 0`` unless ``theta0`` is given.
-    ``X`` ``(n, d)``, ``y`` ``(n,)``. A run that stops at the iteration limit is reported with
-    ``success=False`` but its weights are used, as in the paper. ``ftol`` is SciPy's stopping
-    tolerance on the risk (its default, 1e-6, is the paper's protocol).
-    """
-    maxiter = check_positive_int("maxiter", maxiter)
-    ftol = check_interval("ftol", ftol, 0.0, np.inf, low_open=True, high_open=True)
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    p = X.shape[-1] + (1 if bias else 0)
-    x0 = np.zeros(p) if theta0 is None else np.asarray(theta0, dtype=float)
-
-    def fun(theta):
-        r, g = risk_and_grad(loss, theta, X, y, bias=bias)
-        return float(r), g
-
-    res = optimize.minimize(fun, x0, jac=True, method="SLSQP", options={"maxiter": maxiter, "ftol": ftol})
-    return FitResult(np.asarray(res.x), float(res.fun), int(res.nit), bool(res.success), str(res.message))
-
-
-def fit_slsqp_trials(loss, X, y, *, maxiter: int = 100, bias: bool = False, ftol: float = 1e-6) -> np.ndarray:
-    """:func:`fit_slsqp` on each trial of ``X`` ``(T, n, d)``, ``y`` ``(T, n)``; weights ``(T, d)``.
-
-    A plain loop over trials: the reference that vectorised fast paths are judged against.
-    """
-    return np.stack(
-        [fit_slsqp(loss, X[t], y[t], maxiter=maxiter, bias=bias, ftol=ftol).theta for t in range(len(X))]
     )
