@@ -1,10 +1,10 @@
-"""``python -m sandbox bench``: the paper's per-trial SLSQP protocol against the batched fast path.
+"""``python -m sandbox bench``: the paper's per-trial SLSQP protocol against the batched solver.
 
 On the same data, in the same process:
 
-* the reference: a plain loop over trials, :func:`sandbox.train.fit_slsqp` (SciPy SLSQP, at most
-  ``maxiter`` iterations from ``theta = 0``) on each, as a reader would write it from the paper;
-* the fast path: :func:`sandbox.fastfit.fit_linear_trials`, all trials at once.
+* the reference: :func:`sandbox.slsqp.fit_slsqp_scipy`, SciPy SLSQP (at most ``maxiter`` iterations
+  from ``theta = 0``) on each trial in turn, as a reader would write it from the paper;
+* the batched solver: :func:`sandbox.slsqp.fit_slsqp`, all trials at once.
 
 It prints the machine, wall times, their ratio and the per-trial agreement, then scaling tables
 (time against the number of trials and against ``n_train``). A trial *agrees* when the two fits
@@ -26,14 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import fastfit
-from .fastfit import fig2a_losses, fit_linear_trials
-from .linear import scores
+from .figures import fig2a_long_servedio
+from .linear import accuracy, scores
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
-from .train import fit_slsqp
+from .registry import paper_losses
+from .slsqp import DEFAULT_CHUNK_BYTES, bytes_per_trial, fit_slsqp, fit_slsqp_scipy
 from .trials import long_servedio_trials
 
-__all__ = ["main", "machine_info", "reference_loop", "agreement"]
+__all__ = ["main", "machine_info", "agreement"]
 
 # --------------------------------------------------------------------------------------------------
 # Machine
@@ -124,7 +124,7 @@ def machine_info() -> list[str]:
         f"gauge       {_exp_speed()}",
         f"software    Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}",
         f"blas        {_blas()}",
-        f"fast path   {fastfit._THREADS} evaluation thread(s), chunks of {fastfit.DEFAULT_CHUNK_BYTES // 2**20} MiB",
+        f"batched     chunks of {DEFAULT_CHUNK_BYTES // 2**20} MiB of working arrays",
     ]
 
 
@@ -133,23 +133,13 @@ def machine_info() -> list[str]:
 # --------------------------------------------------------------------------------------------------
 
 
-def reference_loop(loss, X, y, *, maxiter: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's protocol written plainly: SLSQP on each trial in turn. Returns ``(theta, nit)``."""
-    thetas, nits = [], []
-    for t in range(len(X)):
-        res = fit_slsqp(loss, X[t], y[t], maxiter=maxiter)
-        thetas.append(res.theta)
-        nits.append(res.nit)
-    return np.array(thetas), np.array(nits)
-
-
 @dataclass(frozen=True)
 class Agreement:
     """Per-trial comparison of two fits on the trials' clean test sets."""
 
     labels: float  # fraction of trials with identical predicted labels on every test point
     accuracy: float  # fraction of trials with identical test accuracy
-    max_rel_theta: float  # max over trials of ||theta_fast - theta_ref|| / ||theta_ref|| (0/0 = 0)
+    max_rel_theta: float  # max over trials of ||theta_batched - theta_ref|| / ||theta_ref|| (0/0 = 0)
     trials: int
 
 
@@ -157,8 +147,8 @@ def agreement(theta_fast, theta_ref, X_test, y_test) -> Agreement:
     """Compare two ``(T, d)`` weight sets on test sets ``X_test`` ``(T, m, d)``, ``y_test`` ``(T, m)``."""
     lab_f = np.sign(scores(theta_fast, X_test))
     lab_r = np.sign(scores(theta_ref, X_test))
-    acc_f = np.mean(lab_f == y_test, axis=-1) + 0.5 * np.mean(lab_f == 0, axis=-1)
-    acc_r = np.mean(lab_r == y_test, axis=-1) + 0.5 * np.mean(lab_r == 0, axis=-1)
+    acc_f = accuracy(theta_fast, X_test, y_test)
+    acc_r = accuracy(theta_ref, X_test, y_test)
     diff = np.linalg.norm(theta_fast - theta_ref, axis=-1)
     norm = np.linalg.norm(theta_ref, axis=-1)
     rel = np.divide(diff, norm, out=np.where(diff == 0, 0.0, np.inf), where=norm > 0)
@@ -179,10 +169,14 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def _losses(preset) -> dict:
+    return paper_losses(tau_huberised=preset.tau_huberised, tau_phuber=preset.tau_phuber)
+
+
 def _data(preset, trials: int, n_train: int, seed: int):
     t = time.perf_counter()
     d = long_servedio_trials(
-        trials=trials, n_train=n_train, n_test=preset.n_test, rho=preset.rho, seed=seed,
+        trials=trials, n_train=n_train, n_test=preset.n_test, rho=preset.rho, rng=seed,
         gamma=preset.gamma, sigma=preset.sigma,
     )
     return d, time.perf_counter() - t
@@ -192,7 +186,7 @@ def _fast_all(losses, data, maxiter: int) -> tuple[dict, float]:
     out, total = {}, 0.0
     for name, loss in losses.items():
         t = time.perf_counter()
-        out[name] = fit_linear_trials(loss, data.X_train, data.y_train, maxiter=maxiter)
+        out[name] = fit_slsqp(loss, data.X_train, data.y_train, maxiter=maxiter)
         total += time.perf_counter() - t
     return out, total
 
@@ -202,7 +196,7 @@ def _ref_all(losses, data, maxiter: int) -> tuple[dict, float]:
     for name, loss in losses.items():
         _say(f"  reference loop: {name}, {data.trials} trials ...")
         t = time.perf_counter()
-        out[name] = reference_loop(loss, data.X_train, data.y_train, maxiter=maxiter)
+        out[name] = fit_slsqp_scipy(loss, data.X_train, data.y_train, maxiter=maxiter)
         total += time.perf_counter() - t
     return out, total
 
@@ -213,11 +207,11 @@ def _fmt_s(x: float) -> str:
 
 def head_to_head(preset, *, trials: int, seed: int) -> tuple[list[str], float]:
     """Table lines, and the reference's cost per (trial x n_train) in seconds (for budgeting)."""
-    losses = fig2a_losses(preset)
+    losses = _losses(preset)
     _say(f"head to head: drawing {trials} trials (n_train {preset.n_train}) ...")
     data, t_data = _data(preset, trials, preset.n_train, seed)
     header = (
-        f"{'loss':<32}{'reference s':>12}{'fast s':>9}{'ratio':>9}{'agree labels':>14}"
+        f"{'loss':<32}{'reference s':>12}{'batched s':>10}{'ratio':>9}{'agree labels':>14}"
         f"{'agree acc':>11}{'same nit':>10}{'max rel dtheta':>16}"
     )
     lines = [header, "-" * len(header)]
@@ -225,17 +219,17 @@ def head_to_head(preset, *, trials: int, seed: int) -> tuple[list[str], float]:
     for name, loss in losses.items():
         _say(f"  {name}: reference loop over {trials} trials ...")
         t = time.perf_counter()
-        th_ref, nit_ref = reference_loop(loss, data.X_train, data.y_train, maxiter=preset.slsqp_maxiter)
+        ref = fit_slsqp_scipy(loss, data.X_train, data.y_train, maxiter=preset.slsqp_maxiter)
         tr = time.perf_counter() - t
-        _say(f"  {name}: fast path ...")
+        _say(f"  {name}: batched solver ...")
         t = time.perf_counter()
-        res = fit_linear_trials(loss, data.X_train, data.y_train, maxiter=preset.slsqp_maxiter)
+        res = fit_slsqp(loss, data.X_train, data.y_train, maxiter=preset.slsqp_maxiter)
         tf = time.perf_counter() - t
-        agr = agreement(res.theta, th_ref, data.X_test, data.y_test)
+        agr = agreement(res.theta, ref.theta, data.X_test, data.y_test)
         tr_sum, tf_sum = tr_sum + tr, tf_sum + tf
         lines.append(
             f"{loss.label:<32}{_fmt_s(tr):>12}{_fmt_s(tf):>9}{tr / tf:>8.1f}x{agr.labels:>14.2%}"
-            f"{agr.accuracy:>11.2%}{np.mean(res.nit == nit_ref):>10.2%}{agr.max_rel_theta:>16.1e}"
+            f"{agr.accuracy:>11.2%}{np.mean(res.nit == ref.nit):>10.2%}{agr.max_rel_theta:>16.1e}"
         )
     lines.append("-" * len(header))
     lines.append(f"{'all three':<32}{_fmt_s(tr_sum):>12}{_fmt_s(tf_sum):>9}{tr_sum / tf_sum:>8.1f}x")
@@ -244,7 +238,7 @@ def head_to_head(preset, *, trials: int, seed: int) -> tuple[list[str], float]:
 
 
 def _scaling_row(preset, trials, n_train, seed, ref_cost, budget) -> str:
-    losses = fig2a_losses(preset)
+    losses = _losses(preset)
     _say(f"scaling: {trials} trials x n_train {n_train} ...")
     data, t_data = _data(preset, trials, n_train, seed)
     fast, t_fast = _fast_all(losses, data, preset.slsqp_maxiter)
@@ -254,7 +248,7 @@ def _scaling_row(preset, trials, n_train, seed, ref_cost, budget) -> str:
     if est <= budget:
         ref, t_ref = _ref_all(losses, data, preset.slsqp_maxiter)
         agr = min(
-            agreement(fast[k].theta, ref[k][0], data.X_test, data.y_test).labels for k in losses
+            agreement(fast[k].theta, ref[k].theta, data.X_test, data.y_test).labels for k in losses
         )
         return row + f"{t_ref:>13.2f}{t_ref / t_fast:>8.1f}x{agr:>11.2%}"
     return row + f"{'skipped':>13}{'':>9}{'':>11}   (reference ~{est:.0f} s)"
@@ -262,7 +256,7 @@ def _scaling_row(preset, trials, n_train, seed, ref_cost, budget) -> str:
 
 def scaling_tables(preset, *, trial_grid, n_grid, n_grid_trials, seed, ref_cost, budget) -> list[str]:
     header = (
-        f"{'trials':>7}{'n_train':>9}{'data s':>9}{'fast s':>9}{'ms/trial/loss':>15}"
+        f"{'trials':>7}{'n_train':>9}{'data s':>9}{'batched s':>10}{'ms/trial/loss':>15}"
         f"{'reference s':>13}{'ratio':>9}{'agreement':>11}"
     )
     rule = "-" * len(header)
@@ -273,23 +267,20 @@ def scaling_tables(preset, *, trial_grid, n_grid, n_grid_trials, seed, ref_cost,
     return lines
 
 
-def threads_and_chunks(preset, *, trials: int, seed: int, chunk_trials: int) -> list[str]:
-    """The fast path with 1 and 2 evaluation threads, and chunked, on the same data: time, identical?"""
-    losses = fig2a_losses(preset)
+def chunks(preset, *, trials: int, seed: int, chunk_trials: int) -> list[str]:
+    """The batched solver in one chunk and in chunks of ``chunk_trials`` trials, on the same data:
+    time, and whether the weights are bitwise identical."""
+    losses = _losses(preset)
     data, _ = _data(preset, trials, preset.n_train, seed)
     X, y, m = data.X_train, data.y_train, preset.slsqp_maxiter
-    per_trial = fastfit.bytes_per_trial(preset.n_train, X.shape[-1])
-    runs = [
-        ("1 thread, 1 chunk", dict(threads=1, chunk_bytes=fastfit.DEFAULT_CHUNK_BYTES)),
-        ("2 threads, 1 chunk", dict(threads=2, chunk_bytes=fastfit.DEFAULT_CHUNK_BYTES)),
-        (f"1 thread, chunks of {chunk_trials} trials", dict(threads=1, chunk_bytes=chunk_trials * per_trial)),
-    ]
+    per_trial = bytes_per_trial(preset.n_train, X.shape[-1])
+    runs = [("1 chunk", DEFAULT_CHUNK_BYTES), (f"chunks of {chunk_trials} trials", chunk_trials * per_trial)]
     base = None
-    lines = [f"{'fast path variant':<32}{'s':>8}{'identical to first':>20}", "-" * 60]
-    for label, kw in runs:
-        _say(f"  fast path: {label} ...")
+    lines = [f"{'batched solver':<32}{'s':>8}{'identical to first':>20}", "-" * 60]
+    for label, cb in runs:
+        _say(f"  batched: {label} ...")
         t = time.perf_counter()
-        th = [fastfit._fit(loss, X, y, maxiter=m, **kw).theta for loss in losses.values()]
+        th = [fit_slsqp(loss, X, y, maxiter=m, chunk_bytes=cb).theta for loss in losses.values()]
         dt = time.perf_counter() - t
         same = "-" if base is None else ("yes (bitwise)" if all(map(np.array_equal, th, base)) else "NO")
         base = th if base is None else base
@@ -312,7 +303,7 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     ap = _Parser(
         prog="python -m sandbox bench",
-        description="Time the per-trial SLSQP protocol against the batched fast path (same data, same "
+        description="Time the per-trial SLSQP protocol against the batched solver (same data, same "
         "process) and print the per-trial agreement and scaling tables.",
     )
     ap.add_argument("--quick", action="store_true", help="a seconds-long version (small sizes)")
@@ -346,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"Head to head: preset {preset.name} (rho {preset.rho:g}, tau_huberised {preset.tau_huberised:g}, "
-        f"tau_partially_huberised {preset.tau_partially_huberised:g}), {trials} trials, "
+        f"tau_phuber {preset.tau_phuber:g}), {trials} trials, "
         f"n_train {preset.n_train}, n_test {preset.n_test}, SLSQP maxiter {preset.slsqp_maxiter}, seed {args.seed}"
     )
     lines, ref_cost = head_to_head(preset, trials=trials, seed=args.seed)
@@ -355,20 +346,20 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "  agree labels: trials whose two fits predict identical labels on every clean test point; "
         "agree acc: identical test accuracy;\n  same nit: identical SLSQP iteration count; "
-        "max rel dtheta: max over trials of |theta_fast - theta_ref| / |theta_ref|."
+        "max rel dtheta: max over trials of |theta_batched - theta_ref| / |theta_ref|."
     )
-    _say("fig2a_fast end to end ...")
+    _say("Fig. 2a end to end ...")
     t = time.perf_counter()
-    fastfit.fig2a_fast(preset, seed=args.seed, trials=trials)
+    fig2a_long_servedio.compute(preset, seed=args.seed, trials=trials)
     print(
-        f"  Fig. 2a end to end with the fast path (sandbox.fastfit.fig2a_fast: draw the {trials} trials, "
+        f"  Fig. 2a end to end (sandbox.figures.fig2a_long_servedio.compute: draw the {trials} trials, "
         f"fit the three losses, score the test sets): {time.perf_counter() - t:.3f} s"
     )
     if not args.no_scaling:
         print()
-        print("Threads and chunks (fast path only, same data)")
+        print("Chunks (batched solver only, same data)")
         chunk_trials = max(1, trials // (4 if args.quick else 10))
-        for line in threads_and_chunks(preset, trials=trials, seed=args.seed, chunk_trials=chunk_trials):
+        for line in chunks(preset, trials=trials, seed=args.seed, chunk_trials=chunk_trials):
             print("  " + line)
         print()
         print(f"Scaling (reference run where its estimated time <= {budget:g} s)")

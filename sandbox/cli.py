@@ -1,39 +1,43 @@
-"""The command line: ``python -m sandbox figures ...`` and ``python -m sandbox bench ...``.
+"""The command line: ``python -m sandbox figures|bench ...``.
 
 ::
 
     python -m sandbox figures [NAME ...] [--preset PRESET] [--trials N] [--seed S] [--rho RHO]
                               [--out DIR] [--list] [--quiet] [--jobs J]
-    python -m sandbox bench [ARGS ...]          # handed to sandbox.bench.main(ARGS)
+    python -m sandbox bench [ARGS ...]          # sandbox.bench
 
 ``figures`` computes each named figure (all of them if none is named) with the preset, draws it and
 writes ``DIR/NAME.png`` and ``DIR/NAME.json`` atomically (:mod:`sandbox.io`). The JSON holds the
 figure's numbers and a ``meta`` block: the preset with overrides applied, the seed, the package
-versions and the command that regenerates that figure alone. No timestamp: the same command and
-seed give byte-identical JSON. Progress goes to stderr (with elapsed seconds), results to stdout.
-Figures are computed in ``--jobs`` worker processes (default: one per CPU), longest first; each
-figure's numbers depend only on the preset and the seed, never on the number of jobs.
+versions and the command that regenerates that figure alone; nothing run-dependent (no timestamp, no
+timing), so the same command and seed give byte-identical JSON. Progress goes to stderr (with elapsed
+seconds), results to stdout. Figures are computed in ``--jobs`` worker processes (default: one per
+CPU), longest first; each figure's numbers depend only on the preset and the seed.
 
-User errors (unknown figure or preset, ``--trials < 1``, ``--rho`` outside ``[0, 0.5)``, a negative
-seed, and any ``ValueError`` raised by the package) print one line ``sandbox: error: ...`` on stderr
-and exit with status 2; no traceback.
+Everything is validated before anything is computed or written: unknown figures or presets, bad
+numbers, an option a named figure cannot use (``--rho`` for a figure without a noise rate; see
+``--list``), an output directory that cannot be written. A user error prints one line
+``sandbox: error: ...`` on stderr and exits with status 2, without a traceback. Ctrl-C cancels the
+figures not yet started, stops the running ones at once, keeps the figures already written and leaves
+no partial or temporary file (exit status 130).
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import importlib
+import contextlib
 import os
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from ._checks import check_interval, check_positive_int
+from ._checks import InputTypeError, check_interval, check_positive_int
+from .figures import all_figures
 from .io import atomic_write_bytes, run_metadata, save_figure, write_json
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
-from .registry import all_figures
 
 __all__ = ["main", "build_parser", "UsageError"]
 
@@ -61,22 +65,33 @@ class _Progress:
             print(f"[{time.perf_counter() - self.t0:7.1f} s] {message}", file=sys.stderr, flush=True)
 
 
+def _options_help() -> str:
+    lines = []
+    for name, spec in all_figures().items():
+        opts = "; ".join(f"--{k}: {v}" for k, v in spec.options.items()) or "no --trials or --rho (deterministic grid)"
+        lines.append(f"  {name}: {opts}")
+    return "what --trials and --rho mean per figure:\n" + "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"python -m {PROG}", description="Regenerate the sandbox's figures and benchmarks.")
+    parser = _Parser(prog=f"python -m {PROG}", description="Regenerate the sandbox's figures, notebooks and benchmarks.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     fig = sub.add_parser(
         "figures",
         help="compute, draw and write figures (PNG + JSON)",
         description="Compute each figure NAME (default: all) and write DIR/NAME.png and DIR/NAME.json.",
+        epilog=_options_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fig.add_argument("names", nargs="*", metavar="NAME", help="figure names (see --list); default: all")
-    fig.add_argument("--list", action="store_true", help="print the figure names with one line each and exit")
+    fig.add_argument("--list", action="store_true", help="print the figure names, summaries and options, then exit")
     fig.add_argument(
         "--preset", default=DEFAULT_PRESET, help=f"one of {', '.join(PRESETS)} (default: {DEFAULT_PRESET})"
     )
-    fig.add_argument("--trials", type=int, default=None, help="number of trials (default: the preset's)")
+    fig.add_argument("--trials", type=int, default=None, help="trials; what they are depends on the figure (see below)")
     fig.add_argument("--seed", type=int, default=0, help="master seed, a non-negative integer (default: 0)")
-    fig.add_argument("--rho", type=float, default=None, help="override the preset's noise rate, 0 <= rho < 0.5")
+    fig.add_argument("--rho", type=float, default=None,
+                     help="override the preset's noise rate, 0 <= rho < 0.5 (figures with one noise rate only)")
     fig.add_argument("--out", default="figures", help="output directory (default: figures)")
     fig.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     fig.add_argument(
@@ -84,8 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="figures computed in parallel processes (default: the number of CPUs); results do not depend on it",
     )
     fig.set_defaults(func=_figures)
-    # listed for --help only: main() hands everything after 'bench' to sandbox.bench.main unparsed
-    sub.add_parser("bench", help="benchmarks (arguments are passed to sandbox.bench)", add_help=False)
+    # listed for --help only: main() hands everything after them to their modules unparsed
+    sub.add_parser("bench", help="benchmarks (python -m sandbox bench --help)", add_help=False)
     return parser
 
 
@@ -99,13 +114,32 @@ def _command(name: str, args, rho: float | None, trials: int | None) -> str:
     return " ".join(parts)
 
 
+def _writable_dir(out: Path) -> None:
+    """Create ``out`` if needed and prove it writable by creating (and removing) a file in it."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".sandbox-write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UsageError(f"cannot write to the output directory {str(out)!r}: {e.strerror or e}") from None
+
+
+def _list(figs) -> int:
+    width = max((len(n) for n in figs), default=0)
+    for name, spec in figs.items():
+        print(f"{name:<{width}}  {spec.summary}")
+        for key, meaning in spec.options.items():
+            print(f"{'':<{width}}    --{key}: {meaning}")
+    return 0
+
+
 def _figures(args) -> int:
     figs = all_figures()
     if args.list:
-        width = max((len(n) for n in figs), default=0)
-        for name, spec in figs.items():
-            print(f"{name:<{width}}  {spec.summary}")
-        return 0
+        return _list(figs)
     names = list(dict.fromkeys(args.names)) or list(figs)
     for name in names:
         if name not in figs:
@@ -115,18 +149,23 @@ def _figures(args) -> int:
     rho = None
     if args.rho is not None:
         rho = check_interval("rho", args.rho, 0.0, 0.5, high_open=True, hint="symmetric noise needs rho < 1/2")
-        preset = replace(preset, rho=rho)
-        overrides["rho"] = rho
     trials = None if args.trials is None else check_positive_int("trials", args.trials)
     if args.seed < 0:
         raise UsageError(f"seed={args.seed!r} must be a non-negative integer")
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"cannot create the output directory {str(out)!r}: {e.strerror}") from None
-
     jobs = min(len(names), os.cpu_count() or 1) if args.jobs is None else check_positive_int("jobs", args.jobs)
+    for option, value in (("rho", rho), ("trials", trials)):
+        if value is None:
+            continue
+        cannot = [n for n in names if option not in figs[n].options]
+        if cannot:
+            can = [n for n, s in figs.items() if option in s.options]
+            raise UsageError(f"--{option} does not apply to {', '.join(cannot)} (it applies to {', '.join(can)}); "
+                             "name the figures it applies to")
+    if rho is not None:
+        preset = replace(preset, rho=rho)
+        overrides["rho"] = rho
+    out = Path(args.out)
+    _writable_dir(out)  # the last check, and the first thing that touches the file system
     progress = _Progress(args.quiet)
 
     def finish(name: str, data: dict) -> None:
@@ -155,16 +194,28 @@ def _figures(args) -> int:
     # longest first, so the slowest figure does not start last; each figure is deterministic on its
     # own, so the numbers do not depend on how figures are spread over processes
     order = sorted(names, key=lambda n: -figs[n].cost)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs)
+    try:
         futures = {pool.submit(_compute, n, preset, args.seed, trials, args.quiet, progress.t0): n for n in order}
-        try:
-            for fut in concurrent.futures.as_completed(futures):
-                finish(futures[fut], fut.result())
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
-            raise
+        for fut in concurrent.futures.as_completed(futures):
+            finish(futures[fut], fut.result())
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
     return 0
+
+
+def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Cancel the figures not yet started and end the running workers now (not when they finish)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.join(timeout=2)
 
 
 def _compute(name: str, preset, seed: int, trials: int | None, quiet: bool, t0: float) -> dict:
@@ -175,25 +226,17 @@ def _compute(name: str, preset, seed: int, trials: int | None, quiet: bool, t0: 
     return spec.compute(preset, seed=seed, trials=trials, progress=lambda m: progress(f"{name}: {m}"))
 
 
-def _bench(rest: list[str]) -> int:
-    try:
-        bench = importlib.import_module(f"{__package__}.bench")
-    except ModuleNotFoundError as e:
-        if e.name == f"{__package__}.bench":
-            raise UsageError("the bench command is not available (sandbox/bench.py is missing)") from None
-        raise
-    return int(bench.main(rest) or 0)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         if argv and argv[0] == "bench":
-            return _bench(argv[1:])
+            from . import bench
+
+            return int(bench.main(argv[1:]) or 0)
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (UsageError, ValueError) as e:
+    except (UsageError, ValueError, InputTypeError) as e:
         message = " ".join(str(e).split())  # one line, whatever the exception text holds
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2

@@ -34,7 +34,6 @@ __all__ = [
     "dumps_json",
     "atomic_write_bytes",
     "write_json",
-    "read_json",
     "save_figure",
     "png_bytes",
     "package_versions",
@@ -130,11 +129,6 @@ def write_json(path, obj) -> Path:
     return atomic_write_bytes(path, dumps_json(obj).encode("utf-8"))
 
 
-def read_json(path) -> dict:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def save_figure(fig, path, *, dpi: int = PNG_DPI) -> Path:
     """Save a matplotlib ``Figure`` as PNG to ``path`` atomically (explicit ``format="png"``)."""
     with _atomic_target(path) as tmp:
@@ -143,9 +137,10 @@ def save_figure(fig, path, *, dpi: int = PNG_DPI) -> Path:
 
 
 def png_bytes(fig, *, dpi: int = 110) -> bytes:
-    """The figure rendered as PNG bytes (for ``IPython.display.Image`` in notebooks)."""
+    """The figure rendered as PNG bytes (for ``IPython.display.Image`` in notebooks); deterministic: the
+    PNG metadata holds no software version or date, so re-rendering unchanged numbers gives the same bytes."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
 
 
