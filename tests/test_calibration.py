@@ -6,8 +6,8 @@ import pytest
 from sandbox import base_losses
 from sandbox import calibration as cal
 from sandbox.data import long_servedio
-from sandbox.losses import make_loss
 from sandbox.population import population_risk
+from sandbox.registry import make_loss
 
 LS = long_servedio(gamma=1 / 24)
 TAUS = [1.1, 1.36, 1.9, 2.0, 3.0, 4.0, 10.0]
@@ -116,7 +116,7 @@ def test_noisy_risk_identity_on_the_population():
     from scipy.special import expit
 
     tau = 1.36
-    loss = make_loss("partially_huberised", tau=tau)
+    loss = make_loss("phuber", tau=tau)
     theta = np.random.default_rng(1).normal(scale=5.0, size=(50, 2))
     z = theta @ LS.yx.T
     S = cal.symmetric_sum(cal.phuber_log_base(tau=tau), expit(z)) @ LS.weights
@@ -129,7 +129,7 @@ def test_noisy_risk_identity_on_the_population():
 @pytest.mark.parametrize("tau", [1.1, 1.36, 2.0, 5.0])
 def test_prop7_bound_on_the_population(tau):
     rho = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.45, 0.49])
-    e = cal.clean_minimiser_excess(make_loss("partially_huberised", tau=tau), LS, rho=rho)
+    e = cal.clean_minimiser_excess(make_loss("phuber", tau=tau), LS, rho=rho)
     assert e["clean_risk"] < 1e-12  # separable: the clean infimum 0 is attained at ||theta|| = inf
     assert np.all(e["excess"] >= -1e-12)  # the noisy search never does worse than the clean minimiser
     assert np.all(e["excess"] <= rho * cal.phuber_log_delta(tau) + 1e-12)
@@ -156,7 +156,7 @@ def test_guarantee_from_robustness_to_accuracy():
     for tau in (1.1, 1.36, 2.0, 4.0):
         ok = cal.perfect_accuracy_guaranteed(LS.weights, flips, tau=tau)
         assert ok.any()
-        fit = minimise_population_risk(make_loss("partially_huberised", tau=tau), LS, flip=flips[ok],
+        fit = minimise_population_risk(make_loss("phuber", tau=tau), LS, flip=flips[ok],
                                        n_angles=720, n_radii=121)
         assert np.all(fit.clean_accuracy == 1.0), tau
     # symmetric noise: the threshold rho, and its limits

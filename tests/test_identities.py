@@ -1,6 +1,6 @@
 """The paper's identities: each kind of clipping equals descending on a (partially) Huberised loss.
 
-paper-notes section 3: L-clipping == Huberised loss (Lemma 2); CL-clipping == partially Huberised
+The paper, Sec. 3: L-clipping == Huberised loss (Lemma 2); CL-clipping == partially Huberised
 loss (Lemma 5); per-example norm clipping of a linear model with equal-norm features == Huberised
 loss at tau / ||x|| (Lemma 1); full-batch clipped GD has GD's fixed points.
 """
@@ -8,9 +8,9 @@ loss at tau / ||x|| (Lemma 1); full-batch clipped GD has GD's fixed points.
 import numpy as np
 import pytest
 
+from sandbox.gd import clipped_direction, train_gd
 from sandbox.linear import mean_grad
-from sandbox.losses import make_loss
-from sandbox.train import clipped_direction, train_gd
+from sandbox.registry import make_loss
 
 LOGISTIC = make_loss("logistic")
 
@@ -37,9 +37,9 @@ def test_l_clipping_is_huberised_gradient(problem, tau):
 
 
 @pytest.mark.parametrize("tau", [1.1, 1.36, 2.0, 10.0])
-def test_cl_clipping_is_partially_huberised_gradient(problem, tau):
+def test_cl_clipping_is_phuber_gradient(problem, tau):
     X, y, thetas = problem
-    phuber = make_loss("partially_huberised", tau=tau)
+    phuber = make_loss("phuber", tau=tau)
     g_clip, _, frac = clipped_direction(LOGISTIC, thetas, X, y, clip="composite", tau=tau)
     # varphi'(p) p (1-p) vs the closed form -(1-p) min(tau p, 1): a few roundings apart
     np.testing.assert_allclose(g_clip, mean_grad(phuber, thetas, X, y), rtol=1e-12, atol=1e-15)
@@ -59,7 +59,7 @@ def test_per_example_clipping_equal_norms_is_huberised_at_tau_over_norm(problem,
 
 
 def test_per_example_clipping_unequal_norms_is_not_huberised(problem):
-    """With unequal norms the threshold tau / ||x_i|| differs per example (paper-notes section 8)."""
+    """With unequal norms the threshold tau / ||x_i|| differs per example (the paper's Lemma 1 assumes a per-example threshold)."""
     X, y, thetas = problem
     tau = 0.3
     g_clip, _, _ = clipped_direction(LOGISTIC, thetas, X, y, clip="per_example", tau=tau)

@@ -3,13 +3,21 @@
 import numpy as np
 import pytest
 
-from sandbox.linear import grad_from_dphi, margins, mean_grad, per_example_grads, risk, risk_and_grad, scores
-from sandbox.losses import make_loss
+from sandbox.linear import (
+    grad_from_dphi,
+    margins,
+    mean_grad,
+    per_example_grads,
+    risk,
+    risk_and_grad,
+    scores,
+)
+from sandbox.registry import make_loss
 
 LOSSES = [
     make_loss("logistic"),
     make_loss("huberised", tau=0.26),
-    make_loss("partially_huberised", tau=1.36),
+    make_loss("phuber", tau=1.36),
     make_loss("unhinged"),
     make_loss("linear"),
     make_loss("gce", q=0.7),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sandbox import mnist
+from sandbox.noise import flip_multiclass
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ def test_split_size_errors(digits):
 def test_flip_rate_and_targets(rho):
     k, n = 10, 200_000
     y = np.random.default_rng(7).integers(0, k, size=n)
-    y_noisy, flipped = mnist.flip_labels_multiclass(y, rho=rho, num_classes=k, rng=np.random.default_rng(8))
+    y_noisy, flipped = flip_multiclass(y, rho=rho, num_classes=k, rng=np.random.default_rng(8))
     # flips ~ Binomial(n, rho): 5 standard deviations (two-sided false-alarm rate ~6e-7)
     assert abs(flipped.mean() - rho) <= 5 * np.sqrt(rho * (1 - rho) / n)
     assert np.all(y_noisy[flipped] != y[flipped])  # a flip never lands on the original class
@@ -125,22 +126,22 @@ def test_flip_rate_and_targets(rho):
 
 def test_flip_extremes_and_nesting():
     y = np.arange(1000) % 10
-    y0, f0 = mnist.flip_labels_multiclass(y, rho=0.0, num_classes=10, rng=np.random.default_rng(0))
+    y0, f0 = flip_multiclass(y, rho=0.0, num_classes=10, rng=np.random.default_rng(0))
     np.testing.assert_array_equal(y0, y)
     assert not f0.any()
-    y1, f1 = mnist.flip_labels_multiclass(y, rho=1.0, num_classes=10, rng=np.random.default_rng(0))
+    y1, f1 = flip_multiclass(y, rho=1.0, num_classes=10, rng=np.random.default_rng(0))
     assert f1.all() and np.all(y1 != y)
     # the same generator state at two rates: the flips at 0.2 are a subset of those at 0.6, same targets
-    a, fa = mnist.flip_labels_multiclass(y, rho=0.2, num_classes=10, rng=np.random.default_rng(1))
-    b, fb = mnist.flip_labels_multiclass(y, rho=0.6, num_classes=10, rng=np.random.default_rng(1))
+    a, fa = flip_multiclass(y, rho=0.2, num_classes=10, rng=np.random.default_rng(1))
+    b, fb = flip_multiclass(y, rho=0.6, num_classes=10, rng=np.random.default_rng(1))
     assert np.all(fb[fa]) and fa.sum() < fb.sum()
     np.testing.assert_array_equal(a[fa], b[fa])
 
 
 def test_flip_determinism_and_dtype():
     y = np.arange(500) % 10
-    a = mnist.flip_labels_multiclass(y, rho=0.4, num_classes=10, rng=np.random.default_rng(3))
-    b = mnist.flip_labels_multiclass(y, rho=0.4, num_classes=10, rng=np.random.default_rng(3))
+    a = flip_multiclass(y, rho=0.4, num_classes=10, rng=np.random.default_rng(3))
+    b = flip_multiclass(y, rho=0.4, num_classes=10, rng=np.random.default_rng(3))
     np.testing.assert_array_equal(a[0], b[0])
     assert a[0].dtype == y.dtype and a[1].dtype == bool
 
@@ -148,21 +149,21 @@ def test_flip_determinism_and_dtype():
 @pytest.mark.parametrize("rho", [-0.1, 1.5, np.nan])
 def test_flip_bad_rho(rho):
     with pytest.raises(ValueError, match=r"rho=.* is outside its domain \[0, 1\]"):
-        mnist.flip_labels_multiclass(np.zeros(3, dtype=int), rho=rho, num_classes=10, rng=np.random.default_rng(0))
+        flip_multiclass(np.zeros(3, dtype=int), rho=rho, num_classes=10, rng=np.random.default_rng(0))
 
 
 def test_flip_bad_labels():
     with pytest.raises(ValueError, match="must lie in"):
-        mnist.flip_labels_multiclass(np.array([0, 10]), rho=0.1, num_classes=10, rng=np.random.default_rng(0))
+        flip_multiclass(np.array([0, 10]), rho=0.1, num_classes=10, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="num_classes"):
-        mnist.flip_labels_multiclass(np.array([0]), rho=0.1, num_classes=1, rng=np.random.default_rng(0))
+        flip_multiclass(np.array([0]), rho=0.1, num_classes=1, rng=np.random.default_rng(0))
 
 
 def test_test_labels_stay_clean(digits):
     """The table's recipe: split, then corrupt only the training labels; the test labels are the originals."""
     X, y = digits
     s = mnist.train_test_split(X, y, n_train=4000, n_test=1000, rng=np.random.default_rng(9))
-    y_noisy, flipped = mnist.flip_labels_multiclass(s.y_fit, rho=0.6, num_classes=10, rng=np.random.default_rng(10))
+    y_noisy, flipped = flip_multiclass(s.y_fit, rho=0.6, num_classes=10, rng=np.random.default_rng(10))
     assert flipped.any()
     np.testing.assert_array_equal(s.y_held, y[s.held_idx])  # untouched by the corruption
     np.testing.assert_array_equal(s.y_fit, y[s.fit_idx])  # the split's own labels are not modified either

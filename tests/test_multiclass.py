@@ -99,7 +99,7 @@ def test_gradient_rows_sum_to_zero(name):
 
 
 def test_gradient_weights_relative_to_cross_entropy():
-    """w(p_y) for each loss: grad = w * (softmax - e_y) (paper-notes section 4)."""
+    """w(p_y) for each loss: grad = w * (softmax - e_y) (Eq. 12 and the chain rule through the softmax)."""
     logits, y = _random_problem(3)
     p = _p_y(logits, y)
     base = softmax(logits, axis=-1) - np.eye(logits.shape[1])[y]

@@ -74,7 +74,7 @@ def test_clipped_step_has_norm_at_most_tau_and_the_gradient_direction(kind):
     loss = make_multiclass_loss("ce")
     p0 = model.init(np.random.default_rng(3))
     cfg = nets.TrainConfig(epochs=1, batch_size=16, optimizer="sgd", lr=1.0, clip_norm=0.1)
-    res = nets.train(model, X, y, loss, config=cfg, rng=np.random.default_rng(4), params=p0)
+    res = nets.train_net(loss, X, y, model=model, config=cfg, rng=np.random.default_rng(4), params=p0)
     step = nets.flatten_params(model, p0) - nets.flatten_params(model, res.params)  # = lr * clipped g
     g = nets.flatten_params(model, model.value_and_grad(p0, X, y, loss)[1])
     assert np.linalg.norm(g) > 1.0 and res.clipped_fraction == 1.0
@@ -87,7 +87,7 @@ def test_clipping_during_training_keeps_every_step_small():
     model = nets.MLP(D, H, K, dtype="float64")
     X, y = _blobs(5, d=D, k=K)
     cfg = nets.TrainConfig(epochs=3, batch_size=10, optimizer="sgd", lr=1.0, clip_norm=0.1)
-    res = nets.train(model, 20 * X, y, make_multiclass_loss("ce"), config=cfg, rng=np.random.default_rng(6))
+    res = nets.train_net(make_multiclass_loss("ce"), 20 * X, y, model=model, config=cfg, rng=np.random.default_rng(6))
     steps = res.steps
     p0 = model.init(np.random.default_rng(6))  # train drew its initial parameters from the same stream first
     moved = np.linalg.norm(nets.flatten_params(model, res.params) - nets.flatten_params(model, p0))
@@ -102,7 +102,7 @@ def test_first_adam_step_is_lr_times_sign():
     p0 = model.init(np.random.default_rng(8))
     loss = make_multiclass_loss("ce")
     cfg = nets.TrainConfig(epochs=1, batch_size=8, optimizer="adam", lr=1e-2)
-    res = nets.train(model, X, y, loss, config=cfg, rng=np.random.default_rng(9), params=p0)
+    res = nets.train_net(loss, X, y, model=model, config=cfg, rng=np.random.default_rng(9), params=p0)
     g = nets.flatten_params(model, model.value_and_grad(p0, X, y, loss)[1])
     step = nets.flatten_params(model, p0) - nets.flatten_params(model, res.params)
     big = np.abs(g) > 1e-4  # where eps = 1e-8 is negligible next to |g|
@@ -115,9 +115,9 @@ def test_same_seed_identical_weights_different_seed_different():
     X, y = _blobs(10, d=D)
     cfg = nets.TrainConfig(epochs=3, batch_size=16, clip_norm=0.1, weight_decay=1e-4)
     loss = make_multiclass_loss("phuber_ce", tau=2.0)
-    a = nets.train(model, X, y, loss, config=cfg, rng=np.random.default_rng(11))
-    b = nets.train(model, X, y, loss, config=cfg, rng=np.random.default_rng(11))
-    c = nets.train(model, X, y, loss, config=cfg, rng=np.random.default_rng(12))
+    a = nets.train_net(loss, X, y, model=model, config=cfg, rng=np.random.default_rng(11))
+    b = nets.train_net(loss, X, y, model=model, config=cfg, rng=np.random.default_rng(11))
+    c = nets.train_net(loss, X, y, model=model, config=cfg, rng=np.random.default_rng(12))
     for k in model.param_names:
         np.testing.assert_array_equal(a.params[k], b.params[k])  # bit-for-bit: same stream, same arithmetic
         assert a.params[k].dtype == np.float32
@@ -134,7 +134,7 @@ def test_training_reduces_loss_and_learns(kind, optimizer, lr, momentum):
     p0 = model.init(np.random.default_rng(14))
     before = model.value_and_grad(p0, X, y, loss)[0]
     cfg = nets.TrainConfig(epochs=10, batch_size=32, optimizer=optimizer, lr=lr, momentum=momentum)
-    res = nets.train(model, X, y, loss, config=cfg, rng=np.random.default_rng(15), params=p0)
+    res = nets.train_net(loss, X, y, model=model, config=cfg, rng=np.random.default_rng(15), params=p0)
     after = model.value_and_grad(res.params, X, y, loss)[0]
     assert after < 0.5 * before and res.loss_history[-1] < res.loss_history[0]
     assert nets.accuracy(model, res.params, X, y) > 0.9  # separated blobs (centres ~3 sd apart)
@@ -149,7 +149,7 @@ def test_weight_decay_is_added_after_clipping(clip_norm):
     loss = make_multiclass_loss("ce")
     p0 = model.init(np.random.default_rng(22))
     cfg = nets.TrainConfig(epochs=1, batch_size=12, optimizer="sgd", lr=0.3, weight_decay=0.5, clip_norm=clip_norm)
-    res = nets.train(model, X, y, loss, config=cfg, rng=np.random.default_rng(23), params=p0)
+    res = nets.train_net(loss, X, y, model=model, config=cfg, rng=np.random.default_rng(23), params=p0)
     theta0 = nets.flatten_params(model, p0)
     g = nets.flatten_params(model, model.value_and_grad(p0, X, y, loss)[1])
     if clip_norm is not None:
@@ -165,7 +165,7 @@ def test_train_does_not_modify_initial_params_and_predicts():
     X, y = _blobs(18, d=D, k=K)
     p0 = model.init(np.random.default_rng(19))
     copy = {k: v.copy() for k, v in p0.items()}
-    nets.train(model, X, y, make_multiclass_loss("ce"), config=nets.TrainConfig(epochs=1),
+    nets.train_net(make_multiclass_loss("ce"), X, y, model=model, config=nets.TrainConfig(epochs=1),
                rng=np.random.default_rng(20), params=p0)
     for k in p0:
         np.testing.assert_array_equal(p0[k], copy[k])

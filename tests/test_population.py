@@ -3,19 +3,19 @@
 import numpy as np
 import pytest
 
+from sandbox.adversary import adversarial_atom_flips
 from sandbox.data import long_servedio
-from sandbox.losses import make_loss
 from sandbox.population import (
-    adversarial_atom_flips,
     clean_accuracy,
     minimise_population_risk,
     population_risk,
 )
+from sandbox.registry import make_loss
 
 LS = long_servedio(gamma=1 / 24)
 LOGISTIC = make_loss("logistic")
 HUBER = make_loss("huberised", tau=0.26)
-PHUBER = make_loss("partially_huberised", tau=1.36)
+PHUBER = make_loss("phuber", tau=1.36)
 
 
 def test_population_risk_closed_form():

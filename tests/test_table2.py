@@ -1,4 +1,5 @@
-"""The sandbox Table 2 (sandbox.table2): smoke preset end to end, reports, determinism, validation."""
+"""The sandbox Table 2 (sandbox.table2 and its figure): smoke size end to end, reports, determinism,
+validation, and the paper's claim at a CI size (PHuber-CE beats CE at rho = 0.6)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from sandbox import table2 as t2
+from sandbox.figures import table2_mnist as fig
+from sandbox.nets import TrainConfig
 
-SMOKE = t2.TABLE2_PRESETS["smoke"]
+SMOKE = t2.TABLE2_SIZES["smoke"]
 TINY = dataclasses.replace(SMOKE, rhos=(0.0, 0.6), seeds=1, losses=("ce", "phuber_ce"), n_train=300, n_test=100,
-                           n_val=60, epochs=1)
+                           n_val=60, train=TrainConfig(epochs=1))
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +31,7 @@ def test_smoke_shapes_and_ranges(smoke):
     shape = (len(t2.TABLE2_LOSSES), 4, SMOKE.seeds)
     for name in ("accuracy", "memorised", "clipped_fraction", "run_seconds"):
         assert getattr(r, name).shape == shape, name
+    assert np.all(r.run_seconds > 0)
     assert r.losses == t2.TABLE2_LOSSES and r.rhos == (0.0, 0.2, 0.4, 0.6)
     assert np.all((r.accuracy >= 0) & (r.accuracy <= 1))
     assert r.mean.shape == r.std.shape == shape[:2]
@@ -61,7 +65,7 @@ def test_smoke_progress_lines(smoke):
 
 def test_markdown(smoke):
     r, _ = smoke
-    md = t2.table2_to_markdown(r)
+    md = fig.table2_to_markdown(r)
     lines = md.splitlines()
     assert lines[0] == "| loss | rho=0 | rho=0.2 | rho=0.4 | rho=0.6 |"
     rows = [ln for ln in lines[2:] if ln.startswith("| ")]
@@ -80,23 +84,23 @@ def test_json_round_trip(smoke):
     assert back["std_ddof"] == 1 and back["config"]["rhos"] == [0.0, 0.2, 0.4, 0.6]
     assert back["memorised"][0][0] == [None] * SMOKE.seeds
     assert back["chosen_tau"] == {k: v for k, v in r.chosen_tau.items()}
-    assert len(back["references"]) == len(t2.TABLE2_REFERENCES)
+    assert "run_seconds" not in back and "timings" not in back  # wall times vary from run to run
 
 
 def test_figure(smoke):
     r, _ = smoke
-    fig = t2.plot_table2(r)
-    assert isinstance(fig, Figure) and len(fig.axes) == 1
-    ax = fig.axes[0]
+    drawn = fig.plot_result(r)
+    assert isinstance(drawn, Figure) and len(drawn.axes) == 1
+    ax = drawn.axes[0]
     assert ax.get_xlabel() and ax.get_ylabel()
     lines = [c.lines[0] for c in ax.containers]  # the data line of each errorbar
     assert len(lines) == len(t2.TABLE2_LOSSES)
     assert len({ln.get_marker() for ln in lines}) == len(lines)  # distinct markers ...
-    styles = t2._LINESTYLES[: len(lines)]  # ... and line styles (custom dash tuples report as '--')
+    styles = fig._LINESTYLES[: len(lines)]  # ... and line styles (custom dash tuples report as '--')
     assert len(set(map(repr, styles))) == len(styles)
     assert [ln.get_linestyle() for ln in lines[:4]] == ["-", "--", ":", "-."]
     assert len(ax.get_legend().get_texts()) == len(t2.TABLE2_LOSSES)
-    fig.canvas.draw()  # renders without error (Agg canvas of a bare Figure)
+    drawn.canvas.draw()  # renders without error (Agg canvas of a bare Figure)
 
 
 def test_determinism_per_seed():
@@ -122,9 +126,9 @@ def test_seed_zero_is_valid_and_negative_rejected():
         ({"taus": (1.0, 10.0)}, r"tau=1\.0 is outside its domain"),
         ({"losses": ("ce", "mae")}, "losses"),
         ({"n_train": 4500, "n_test": 1000}, "5000"),
-        ({"optimizer": "rmsprop"}, "optimizer"),
         ({"clip_norm": 0.0}, "clip_norm"),
-        ({"epochs": 0}, "epochs=0 must be an integer >= 1"),
+        ({"train": TrainConfig(epochs=0)}, "epochs=0 must be an integer >= 1"),
+        ({"train": TrainConfig(clip_norm=1.0)}, "clip_norm must be None"),
     ],
 )
 def test_config_validation(changes, match):
@@ -133,32 +137,32 @@ def test_config_validation(changes, match):
 
 
 def test_presets_are_frozen_and_full_matches_the_paper_where_it_says_so():
-    full = t2.TABLE2_PRESETS["full"]
+    full = t2.TABLE2_SIZES["full"]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        full.epochs = 1
-    # the values the paper fixes (paper-notes section 9)
+        full.seeds = 1
+    # the values the paper fixes (its Table 2 and Sec. 6)
     assert full.rhos == (0.0, 0.2, 0.4, 0.6) and full.taus == (2.0, 10.0) and full.q == 0.7
     assert full.clip_norm == 0.1 and full.tau_selection_rho == 0.6
-    assert full.optimizer == "adam" and full.batch_size == 32  # MNIST: Adam, batch 32
+    assert full.train.optimizer == "adam" and full.train.batch_size == 32  # MNIST: Adam, batch 32
     assert full.n_train + full.n_test <= 5000
 
 
 def test_reference_numbers_are_those_in_the_notes():
-    got = {(r.source, r.dataset, r.loss, r.rho): r.accuracy for r in t2.TABLE2_REFERENCES}
-    assert got == {  # paper-notes section 9, verbatim
+    got = {(r.source, r.dataset, r.loss, r.rho): r.accuracy for r in fig.TABLE2_REFERENCES}
+    assert got == {  # the paper's Table 2 (CIFAR-10, rho = 0.6) and the [Re]'s, as published
         ("paper", "CIFAR-10", "ce", 0.6): 40.6,
         ("paper", "CIFAR-10", "phuber_ce", 0.6): 72.2,
         ("[Re]", "CIFAR-10", "ce", 0.6): 44.0,
         ("[Re]", "CIFAR-10", "phuber_ce", 0.6): 73.2,
     }
-    assert t2.RE_MNIST_FLOOR == 97.5
-    md = t2.references_to_markdown()
+    assert fig.RE_MNIST_FLOOR == 97.5
+    md = fig.references_to_markdown()
     assert "40.6" in md and "73.2" in md and "97.5" in md
 
 
 def test_compare_with_references(smoke):
     r, _ = smoke
-    md = t2.compare_with_references(r)
+    md = fig.compare_with_references(r)
     assert "| PHuber-CE minus CE at rho=0.6 (points) | 31.6 | 29.2 |" in md  # 72.2 - 40.6, 73.2 - 44.0
     ours = 100 * (r.mean[r.losses.index("phuber_ce"), 3] - r.mean[r.losses.index("ce"), 3])
     assert f"| {ours:.1f} |" in md
@@ -166,22 +170,23 @@ def test_compare_with_references(smoke):
 
 def test_markdown_memorised(smoke):
     r, _ = smoke
-    md = t2.table2_to_markdown(r, quantity="memorised")
+    md = fig.table2_to_markdown(r, quantity="memorised")
     rows = [ln for ln in md.splitlines()[2:] if ln.startswith("| ")]
     assert all(ln.split(" | ")[1] == "--" for ln in rows)  # nothing is flipped at rho = 0
     assert "**" not in md and "Flipped training labels" in md
     with pytest.raises(ValueError, match="quantity"):
-        t2.table2_to_markdown(r, quantity="loss")
+        fig.table2_to_markdown(r, quantity="loss")
 
 
 def test_json_inverse(smoke):
     r, _ = smoke
     back = t2.table2_from_json(json.loads(json.dumps(t2.table2_to_json(r), allow_nan=False)))
     assert back.config == r.config and back.seed == r.seed and back.rhos == r.rhos
-    for name in ("accuracy", "memorised", "clipped_fraction", "run_seconds"):
+    for name in ("accuracy", "memorised", "clipped_fraction"):
         np.testing.assert_array_equal(getattr(back, name), getattr(r, name))  # NaN == NaN here
+    assert np.all(np.isnan(back.run_seconds)) and back.timings == {}  # wall times are not stored
     assert back.chosen_tau == r.chosen_tau and back.tau_validation == r.tau_validation
-    assert t2.table2_to_markdown(back) == t2.table2_to_markdown(r)
+    assert fig.table2_to_markdown(back) == fig.table2_to_markdown(r)
 
 
 def test_figure_command_writes_png_json_and_markdown(tmp_path):
@@ -190,7 +195,7 @@ def test_figure_command_writes_png_json_and_markdown(tmp_path):
     import subprocess
     import sys
 
-    from sandbox.registry import get_figure
+    from sandbox.figures import get_figure
 
     proc = subprocess.run(
         [sys.executable, "-m", "sandbox", "figures", "table2_mnist", "--preset", "smoke", "--out", str(tmp_path)],
@@ -205,3 +210,19 @@ def test_figure_command_writes_png_json_and_markdown(tmp_path):
     assert md.strip() == data["markdown"].strip()
     assert data["meta"]["preset"]["name"] == "smoke"
     assert get_figure("table2_mnist").plot(data).axes  # re-plots from the JSON alone
+
+
+# Measured with this configuration (base seeds 0, 1, 2; 3 trials each): CE 0.615 / 0.584 / 0.621,
+# PHuber-CE 0.799 / 0.807 / 0.792 at rho = 0.6; the per-trial gap was 0.15-0.25 in all 9 trials
+# (smallest 0.152). The test asks for 0.10 in every trial of base seed 0: a fail means the claim broke.
+CLAIM = t2.Table2Config(train=TrainConfig(epochs=20, batch_size=32, optimizer="adam", lr=1e-3), model="mlp",
+                        hidden=64, rhos=(0.6,), seeds=3, taus=(2.0,), n_train=2000, n_test=500, n_val=300,
+                        losses=("ce", "phuber_ce"))
+
+
+def test_table2_claim_at_ci_size_phuber_ce_beats_ce_at_rho_06():
+    """Paper Table 2: with symmetric noise at rho = 0.6, CE degrades and PHuber-CE (tau = 2) holds up."""
+    r = t2.run_table2(CLAIM, seed=0)
+    ce, phuber = r.accuracy[r.losses.index("ce"), 0], r.accuracy[r.losses.index("phuber_ce"), 0]
+    assert np.all(phuber - ce >= 0.10), (ce, phuber)
+    assert phuber.mean() - ce.mean() >= 0.15

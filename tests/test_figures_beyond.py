@@ -11,15 +11,16 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from sandbox import fig_extensions as fx
+from sandbox.adversary import adversarial_atom_flips, atom_flip_search
 from sandbox.data import long_servedio
+from sandbox.figures import get_figure
+from sandbox.gd import clipped_direction, train_gd
 from sandbox.io import dumps_json
 from sandbox.linear import mean_grad
-from sandbox.losses import huberised_logistic, logistic, make_loss
-from sandbox.population import adversarial_atom_flips
+from sandbox.losses import huberised_logistic, logistic
+from sandbox.metrics import SUCCESS
 from sandbox.presets import get_preset
-from sandbox.registry import all_figures
-from sandbox.train import clipped_direction, train_gd
+from sandbox.registry import make_loss
 from sandbox.trials import long_servedio_trials
 from sandbox.variants import per_atom_huberised, unit_norm
 
@@ -30,9 +31,8 @@ LS = long_servedio(gamma=1 / 24)
 
 
 @pytest.fixture(scope="module")
-def figs():
-    specs = {s.name: s for s in fx.FIGURES}
-    return {n: specs[n].compute(SMOKE, seed=0, trials=None) for n in NAMES}
+def figs(smoke_figures):
+    return smoke_figures
 
 
 def _f(x):
@@ -44,20 +44,13 @@ def _f(x):
 # --------------------------------------------------------------------------------------------------
 
 
-def test_registered():
-    assert [s.name for s in fx.FIGURES] == NAMES
-    registered = all_figures()
-    for n in NAMES:
-        assert registered[n].compute is not None
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_json_and_plot(figs, name):
     data = figs[name]
     assert "meta" not in data and isinstance(data["report"], list) and "params" in data
     text = json.dumps(data, allow_nan=False)  # plain JSON numbers only (inf/NaN written as null)
     assert json.loads(dumps_json(data)) == json.loads(text)
-    fig = {s.name: s for s in fx.FIGURES}[name].plot(json.loads(text))
+    fig = get_figure(name).plot(json.loads(text))
     assert isinstance(fig, Figure)
     for ax in fig.axes:  # every panel is labelled (shared axes carry the label once)
         assert ax.get_xlabel() or ax.get_ylabel()
@@ -86,13 +79,13 @@ def test_clipping_variants_content(figs):
     assert pop["global_b10"] is None and pop["global_b100"] is None  # no equivalent loss
     # samples: L-clipping fails and CL-clipping succeeds in every trial
     assert max(res["loss"]["test_accuracy"]) < 0.7
-    assert min(res["composite"]["test_accuracy"]) >= fx.SUCCESS
-    assert min(res["per_example_unit"]["test_accuracy"]) >= fx.SUCCESS
+    assert min(res["composite"]["test_accuracy"]) >= SUCCESS
+    assert min(res["per_example_unit"]["test_accuracy"]) >= SUCCESS
 
 
 def test_full_batch_clipped_gd_moves_along_gd():
     """Every step of full-batch global clipping is parallel to the GD step; both reach the same point."""
-    tr = long_servedio_trials(trials=3, n_train=200, n_test=10, rho=0.2, seed=3)
+    tr = long_servedio_trials(trials=3, n_train=200, n_test=10, rho=0.2, rng=3)
     loss = make_loss("logistic")
     theta = np.random.default_rng(0).normal(size=(3, 2))
     g, _, _ = clipped_direction(loss, theta, tr.X_train, tr.y_train, clip="none")
@@ -107,7 +100,7 @@ def test_full_batch_clipped_gd_moves_along_gd():
 
 def test_per_example_clipping_on_unit_norm_features_is_l_clipping():
     """Lemma 1 with ||x|| = 1: the two trainers take the same steps (up to rounding)."""
-    tr = long_servedio_trials(trials=2, n_train=100, n_test=10, rho=0.2, seed=1)
+    tr = long_servedio_trials(trials=2, n_train=100, n_test=10, rho=0.2, rng=1)
     X = unit_norm(tr.X_train)
     loss = make_loss("logistic")
     a = train_gd(loss, X, tr.y_train, lr=5, steps=50, clip="per_example", tau=0.26, record_every=0).theta
@@ -155,7 +148,7 @@ def test_phase_population_cells_the_theory_decides(figs):
     g = d["logistic_gamma"]
     np.testing.assert_array_equal(np.asarray(g["clean_accuracy"])[_row(g, "gamma", 1 / 24)], acc)
     # PHuber with tau = 1.36 succeeds for every rho up to 0.45
-    ph = d["partially_huberised"]
+    ph = d["phuber"]
     row = np.asarray(ph["clean_accuracy"])[_row(ph, "tau", 1.36)]
     assert np.all(row[rho <= 0.45] == 1.0)
     # the Huberised loss at 0.26 fails like logistic from rho = 0.1 (Prop. 4)
@@ -181,15 +174,15 @@ def test_phase_sample_matches_the_population(figs):
     rho = np.asarray(d["rho"])
     assert d["params"]["trials_per_cell"] == 4
     assert np.shape(d["huberised"]["median_nit"]) == np.shape(d["huberised"]["median"])  # SLSQP iterations kept
-    ph = d["partially_huberised"]
+    ph = d["phuber"]
     med = np.asarray(ph["median"])[_row(ph, "tau", 1.36)]
-    assert np.all(med[rho <= 0.3] >= fx.SUCCESS)
+    assert np.all(med[rho <= 0.3] >= SUCCESS)
     lg = np.asarray(d["logistic"]["median"])
     assert np.all(lg[rho >= 0.1] < 0.9)
     # the boundary drawn on top is the population's (same grid, same rows)
     assert d["logistic"]["population_break_rho"] == pop["logistic"]["break_rho"]
-    i = _row(pop["partially_huberised"], "tau", 1.36)
-    assert ph["population_break_rho"][_row(ph, "tau", 1.36)] == pop["partially_huberised"]["break_rho"][i]
+    i = _row(pop["phuber"], "tau", 1.36)
+    assert ph["population_break_rho"][_row(ph, "tau", 1.36)] == pop["phuber"]["break_rho"][i]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -201,14 +194,14 @@ def test_noise_sweep(figs):
     d = figs["noise_sweep"]
     rho = list(d["rho"])
     m = d["methods"]
-    assert set(m) == {"logistic", "huberised", "partially_huberised", "per_example_raw", "global_b1", "global_b10"}
+    assert set(m) == {"logistic", "huberised", "phuber", "per_example_raw", "global_b1", "global_b10"}
     for k, v in m.items():
         st = v["stats"]
         assert st["median"][rho.index(0.0)] == 1.0, k
         assert np.all(np.asarray(st["q25"]) <= np.asarray(st["median"]))
         assert np.all(np.asarray(st["median"]) <= np.asarray(st["q75"]))
     i = rho.index(0.2)
-    assert m["partially_huberised"]["stats"]["median"][i] == 1.0
+    assert m["phuber"]["stats"]["median"][i] == 1.0
     assert m["logistic"]["stats"]["median"][i] < 0.7
     assert m["per_example_raw"]["lr"] == 30.0 and m["global_b10"]["batch_size"] == 10
 
@@ -234,19 +227,19 @@ def test_adversary_never_weaker_than_symmetric(figs):
     for s in ("symmetric", "largest_margin"):
         np.testing.assert_allclose(d["realised_flip_fraction"][s], np.round(b * n) / n, atol=1e-12)
     # wherever the corollary guarantees PHuber, the adversary's flips leave every atom correct
-    ph = d["results"]["partially_huberised"]
+    ph = d["results"]["phuber"]
     for key in ("population_search", "population_search_majority"):
         g = np.asarray(ph[key]["guaranteed"], dtype=bool)
         assert np.all(np.asarray(ph[key]["clean_accuracy"])[g] == 1.0)
     # logistic breaks at the smallest nonzero budget under the adversary; PHuber survives symmetric flips
     assert d["results"]["logistic"]["population_search"]["clean_accuracy"][1] < 1.0
-    assert d["break_budget"]["partially_huberised"]["population_symmetric"] is None
+    assert d["break_budget"]["phuber"]["population_symmetric"] is None
 
 
-@pytest.mark.parametrize("loss", [make_loss("logistic"), make_loss("partially_huberised", tau=1.36)])
+@pytest.mark.parametrize("loss", [make_loss("logistic"), make_loss("phuber", tau=1.36)])
 def test_vectorised_search_equals_the_core_adversary(loss):
     budgets = [0.1, 0.2]
-    mine = fx.atom_flip_search(loss, LS, budgets, resolution=0.25)
+    mine = atom_flip_search(loss, LS, budgets, resolution=0.25)
     for j, rho in enumerate(budgets):
         core = adversarial_atom_flips(loss, LS, rho=rho, resolution=0.25)
         assert mine["clean_accuracy"][j] == core.clean_accuracy
@@ -282,7 +275,7 @@ def test_landscape(figs):
         pulls = np.asarray(L[name]["pulls_at_45"])
         assert pulls.sum() < 0  # at 45 degrees the risk still decreases with the angle
         assert pulls[1] < 0 < pulls[2]  # the puller pulls on, the penalizer pushes back
-    ph = L["partially_huberised"]
+    ph = L["phuber"]
     assert geo["puller_boundary_deg"] < ph["minimiser_angle_deg"] < geo["penalizer_boundary_deg"]
     assert ph["clean_accuracy"] == 1.0
     # the profile (grid over angles and radii) never beats the refined minimiser by more than its resolution
