@@ -268,7 +268,7 @@ def unhinged(z) -> tuple[np.ndarray, np.ndarray]:
     L2 penalty is added (then the minimiser is proportional to ``mean(y * x)``).
     """
     z = _z(z)
-    return 1.0 - z, np.full_like(z, -1.0)
+    return 1.0 - z, np.where(np.isnan(z), np.nan, -1.0)
 
 
 @_nan_quiet

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_interval, check_labels, check_positive_int
+from ._checks import check_data, check_features, check_interval, check_labels, check_positive_int
 from .linear import margins
 from .rng import as_generator
 
@@ -109,7 +109,8 @@ def flip_largest_margin(y, X, theta_ref, *, rho: float, bias: bool = False) -> F
     Shapes: ``y`` ``(n,)``, ``X`` ``(n, d)``, ``theta_ref`` ``(d,)`` (``(d+1,)`` with ``bias``).
     Ties are broken by index (stable sort), so the result is deterministic. ``rho in [0, 1]``.
     """
-    y = check_labels(y)
+    X, y = check_data(X, y, ndim=(2,))
+    theta_ref = check_features(theta_ref, name="theta_ref", ndim=(1,))
     k = budget(rho, y.shape[-1])
     z = margins(theta_ref, X, y, bias=bias)
     order = np.argsort(-z, kind="stable")
@@ -129,6 +130,8 @@ def flip_group(
     """
     y = check_labels(y)
     group = np.asarray(group)
+    if group.shape != y.shape:
+        raise ValueError(f"group.shape={group.shape} must equal y.shape={y.shape} (one group per label)")
     k = budget(rho, y.shape[-1])
     members = np.flatnonzero(group == target)
     if k > members.size:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from ._checks import check_loss, check_positive_int
 from .data import DiscreteDistribution
 from .linear import accuracy
 
@@ -83,6 +84,7 @@ def population_risk(loss, theta, dist: DiscreteDistribution, *, rho=None, flip=N
 
     ``rho`` (symmetric noise, scalar) or ``flip`` (per-atom fractions, shape ``(m,)``).
     """
+    check_loss(loss)
     f = _flips(dist, rho, flip)
     z = np.einsum("...d,md->...m", np.asarray(theta, dtype=float), dist.yx)
     return np.sum(dist.weights * _noisy_terms(loss, z, f), axis=-1)
@@ -151,6 +153,10 @@ def minimise_population_risk(
     tenfold zooms: final angular resolution ~3e-5 degrees; see ``_refine``).
     ``chunk`` bounds memory: that many flip vectors are processed per matrix product.
     """
+    check_loss(loss)
+    n_angles = check_positive_int("n_angles", n_angles, minimum=8)
+    n_radii = check_positive_int("n_radii", n_radii, minimum=3)
+    chunk = check_positive_int("chunk", chunk)
     if dist.atoms.shape[1] != 2:
         raise ValueError(
             f"dist has d={dist.atoms.shape[1]} features; population minimisation searches the circle of "
