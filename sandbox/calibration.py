@@ -11,7 +11,8 @@ and ``u*(eta) = argmin_u C(u; eta)``. The loss is *proper* at ``eta`` when ``u*(
 
 Lemma 6, derived (the paper states it; we derive it here). For the partially Huberised log
 loss ``l(u) = -tau u + log tau + 1`` (``u <= 1/tau``), ``-log u`` (else), ``tau > 1``, ``l`` is convex
-and C1 with ``l'(u) = -max(tau, 1/u)``, so ``C`` is convex and ``C'(u) = eta l'(u) - (1 - eta) l'(1 - u)``.
+and C1 with ``l'(u) = -min(tau, 1/u)`` (``-tau`` on the linear piece ``u <= 1/tau``, ``-1/u`` above), so
+``C`` is convex and ``C'(u) = eta l'(u) - (1 - eta) l'(1 - u)``.
 Take ``eta <= 1/2`` (the rest follows from ``u*(1 - eta) = 1 - u*(eta)``):
 
 * if ``1/tau <= eta`` (possible only when ``tau >= 2``): at ``u = eta`` both ``u`` and ``1 - u`` lie

@@ -24,7 +24,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_data, check_features, check_interval, check_labels, check_positive_int
+from ._checks import (
+    check_data,
+    check_features,
+    check_interval,
+    check_labels,
+    check_positive_int,
+)
 from .linear import margins
 from .rng import as_generator
 

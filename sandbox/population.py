@@ -41,11 +41,14 @@ __all__ = [
     "PopulationFit",
     "minimise_population_risk",
     "profile_risk",
+    "radial_minimum",
     "angular_pulls",
     "R_INF",
+    "TIE_RTOL",
 ]
 
 R_INF = 1e300  # stands for r = inf: losses are finite there and equal their limits to rounding
+TIE_RTOL = 1e-12  # two minimal risks this close (relative) are a tie: rounding, not a difference
 
 
 def _noisy_terms(loss, z, f) -> np.ndarray:
@@ -111,6 +114,13 @@ class PopulationFit:
     ``inf`` (infimum approached along the direction); ``theta = radius * direction`` with ``R_INF``
     standing in for ``inf``; ``risk`` is the minimal noisy risk; ``atom_correct`` ``(..., m)`` holds
     1, 0 or 1/2 per atom and ``clean_accuracy`` is its weighted sum.
+
+    ``tie``: another classification of the atoms reaches the same minimal risk (to ``TIE_RTOL``), so
+    the minimiser is not unique and ``clean_accuracy`` is one of several answers; ``accuracy_range``
+    ``(..., 2)`` holds the lowest and highest clean accuracy over the tied classifications (both equal
+    ``clean_accuracy`` when there is no tie). Ties are found on the search grid, where a competing
+    classification's risk can only be overestimated: a reported tie is certain, and one whose
+    competing minimum lies at a finite radius between grid angles could be missed.
     """
 
     angle: np.ndarray
@@ -120,6 +130,8 @@ class PopulationFit:
     theta: np.ndarray
     atom_correct: np.ndarray
     clean_accuracy: np.ndarray
+    tie: np.ndarray
+    accuracy_range: np.ndarray
 
 
 def _radius_grid(n: int) -> np.ndarray:
@@ -171,6 +183,11 @@ def minimise_population_risk(
     vp, vm = _grid_losses(loss, ang[None, :], rad[:, None], dist.yx)  # (R, A, m)
     P = (vp * w).reshape(-1, len(w))
     M = (vm * w).reshape(-1, len(w))
+    # the atoms' sign pattern of every grid direction, and the distinct patterns (for ties)
+    signs = np.sign(np.stack([np.cos(ang), np.sin(ang)], axis=-1) @ dist.yx.T)  # (A, m)
+    patterns, pid = np.unique(signs, axis=0, return_inverse=True)
+    pid = pid.ravel()
+    pattern_min = np.empty((len(F), len(patterns)))
     best_a = np.empty(len(F))
     best_r = np.empty(len(F))
     for s in range(0, len(F), chunk):
@@ -180,6 +197,10 @@ def minimise_population_risk(
         k = np.argmin(risk, axis=0)
         best_r[sl] = rad[k // n_angles]
         best_a[sl] = ang[k % n_angles]
+        by_angle = risk.reshape(len(rad), n_angles, -1)[1:].min(axis=0)  # (A, k): best radius r > 0
+        pm = np.full((len(patterns), by_angle.shape[1]), np.inf)
+        np.minimum.at(pm, pid, by_angle)
+        pattern_min[sl] = pm.T
         if refine:
             grid = risk.reshape(len(rad), n_angles, -1).transpose(2, 1, 0)  # (k, A, R)
             best_a[sl], best_r[sl] = _refine(loss, dist, f, ang, rad, grid, best_a[sl], best_r[sl])
@@ -189,6 +210,13 @@ def minimise_population_risk(
     risk = np.sum(w * _noisy_terms(loss, theta_eff @ dist.yx.T, F), axis=-1)
     z = u @ dist.yx.T * np.where(best_r > 0, 1.0, 0.0)[:, None]
     correct = (z > 0) + 0.5 * (z == 0)
+    # ties: a grid direction with another sign pattern whose risk is (to rounding) the minimum
+    pattern_acc = ((patterns > 0) + 0.5 * (patterns == 0)) @ w  # (P,)
+    other = np.any(patterns[None, :, :] != np.sign(z)[:, None, :], axis=-1)  # (K, P)
+    tied = other & (pattern_min <= (risk + TIE_RTOL * np.maximum(1.0, np.abs(risk)))[:, None])
+    acc = correct @ w
+    lo = np.minimum(acc, np.where(tied, pattern_acc, np.inf).min(axis=1))
+    hi = np.maximum(acc, np.where(tied, pattern_acc, -np.inf).max(axis=1))
 
     def shape(a, extra=()):
         return a.reshape(lead + extra)
@@ -200,7 +228,9 @@ def minimise_population_risk(
         direction=shape(u, (2,)),
         theta=shape(theta_eff, (2,)),
         atom_correct=shape(correct.astype(float), (len(w),)),
-        clean_accuracy=shape(correct @ w),
+        clean_accuracy=shape(acc),
+        tie=shape(tied.any(axis=1)),
+        accuracy_range=shape(np.stack([lo, hi], axis=-1), (2,)),
     )
 
 
@@ -318,6 +348,19 @@ def profile_risk(loss, dist: DiscreteDistribution, angles, *, rho, n_radii: int 
     k = np.argmin(R, axis=1)
     r = rad[k]
     return R[np.arange(len(angles)), k], np.where(r >= R_INF, np.inf, r)
+
+
+def radial_minimum(loss, dist: DiscreteDistribution, angle: float, *, rho, n_radii: int = 241) -> tuple[float, float]:
+    """``min_r R_rho(r u(a))`` and its argmin ``r`` along one direction ``a`` (radians), to rounding: the
+    best grid radius (as :func:`profile_risk`, ``r = inf`` included) refined by golden section in
+    ``log r`` between its grid neighbours. Returns ``(risk, r)``; ``r`` may be ``0`` or ``inf``."""
+    check_loss(loss)
+    rad = _radius_grid(n_radii)
+    F = _flips(dist, rho, None)[None]
+    grid = _risk_on(loss, dist, F, np.full((1, 1, len(rad)), float(angle)), rad[None, None, :])  # (1, 1, R)
+    risk, r = _profile(loss, dist, F, np.array([[float(angle)]]), grid, rad)
+    r = float(r[0, 0])
+    return float(risk[0, 0]), (np.inf if r >= R_INF else r)
 
 
 def angular_pulls(loss, dist: DiscreteDistribution, angle: float, radius: float, *, rho: float) -> np.ndarray:

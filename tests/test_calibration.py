@@ -171,3 +171,12 @@ def test_guarantee_from_robustness_to_accuracy():
     assert not cal.perfect_accuracy_guaranteed(LS.weights, [0.5, 0.0, 0.0], tau=1.01)
     assert cal.phuber_log_half(4.0) == pytest.approx(np.log(2)) and cal.phuber_log_half(1.5) == pytest.approx(
         1 + np.log(1.5) - 0.75)
+
+
+@pytest.mark.parametrize("tau", [1.36, 2.0, 4.0])
+def test_the_derivative_in_the_lemma_6_derivation_is_minus_min_tau_one_over_u(tau):
+    """The derivation in sandbox.calibration writes l'(u) = -min(tau, 1/u) for the PHuber log loss."""
+    u = np.linspace(0.01, 1.0, 199)
+    _, d = base_losses.phuber_log_loss(u, tau=tau)
+    np.testing.assert_allclose(d, -np.minimum(tau, 1.0 / u), rtol=1e-15)
+    assert not np.allclose(d, -np.maximum(tau, 1.0 / u))  # the formula the docstring used to print

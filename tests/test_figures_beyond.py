@@ -52,8 +52,8 @@ def test_json_and_plot(figs, name):
     assert json.loads(dumps_json(data)) == json.loads(text)
     fig = get_figure(name).plot(json.loads(text))
     assert isinstance(fig, Figure)
-    for ax in fig.axes:  # every panel is labelled (shared axes carry the label once)
-        assert ax.get_xlabel() or ax.get_ylabel()
+    for ax in fig.axes:  # every panel is labelled (shared axes carry the axis label once; a title names it)
+        assert ax.get_xlabel() or ax.get_ylabel() or ax.get_title()
     assert any(ax.get_ylabel() for ax in fig.axes) and any(ax.get_xlabel() for ax in fig.axes)
 
 

@@ -112,6 +112,45 @@ def test_adversary_defeats_phuber_with_enough_budget():
     assert adv.clean_accuracy < 1.0
 
 
+def test_half_flipped_puller_is_a_tie_not_a_break():
+    """With the puller flipped at exactly 1/2 its noisy term (phi(z) + phi(-z))/2 is even in its margin z,
+    and in the directions the risk prefers (large radius) the other two atoms' terms vanish on either
+    side of the puller's boundary: the minimal risk is reached both with the puller right and wrong.
+    Just above 1/2 its majority label is wrong and every minimiser misclassifies it (accuracy 3/4)."""
+    fit = minimise_population_risk(PHUBER, LS, flip=np.array([[0.0, 0.5, 0.0], [0.0, 0.6, 0.0], [0.0, 0.51, 0.0]]))
+    assert fit.tie.tolist() == [True, False, False]
+    np.testing.assert_array_equal(fit.accuracy_range[0], [0.75, 1.0])
+    np.testing.assert_array_equal(fit.accuracy_range[1:], [[0.75, 0.75], [0.75, 0.75]])
+    # symmetric noise on the paper's setting: a unique answer, no tie
+    sym = minimise_population_risk(PHUBER, LS, rho=np.array([0.0, 0.2, 0.45]))
+    assert not sym.tie.any() and np.all(sym.accuracy_range == sym.clean_accuracy[:, None])
+
+
+def test_the_adversary_is_credited_with_genuine_breaks_only():
+    """At budget 1/8 the adversary can afford f = (0, 1/2, 0): a tie (accuracy 3/4 or 1), reported as
+    such; the first genuine break on the 0.1 grid of flip fractions is f = (0, 0.6, 0) at budget 0.15."""
+    at_eighth = adversarial_atom_flips(PHUBER, LS, rho=0.125, resolution=0.1)
+    assert at_eighth.clean_accuracy == 1.0 and at_eighth.tie_accuracy == 0.75
+    broken = adversarial_atom_flips(PHUBER, LS, rho=0.15, resolution=0.1)
+    assert broken.clean_accuracy == 0.75 and not broken.tie
+    np.testing.assert_allclose(broken.flip, [0.0, 0.6, 0.0])
+
+
+def test_radial_minimum_is_the_minimum_along_the_direction():
+    """Checked against SciPy's bounded scalar minimiser on log10 r, started independently."""
+    from scipy import optimize
+
+    from sandbox.population import radial_minimum
+
+    for loss in (LOGISTIC, HUBER):
+        risk, r = radial_minimum(loss, LS, np.pi / 4, rho=0.2)
+        u = np.array([np.cos(np.pi / 4), np.sin(np.pi / 4)])
+        f = lambda t: float(population_risk(loss, 10.0**t * u, LS, rho=0.2))  # noqa: E731
+        res = optimize.minimize_scalar(f, bounds=(-3, 6), method="bounded", options={"xatol": 1e-10})
+        assert risk == pytest.approx(res.fun, rel=1e-12, abs=1e-15)
+        assert np.log10(r) == pytest.approx(res.x, abs=1e-4)  # a flat minimum: 1e-4 in log r is 1e-12 in risk
+
+
 @pytest.mark.parametrize(
     "call, match",
     [

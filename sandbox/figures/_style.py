@@ -114,9 +114,12 @@ def grid(values, *extra) -> np.ndarray:
 
 def phase_panel(ax, x, rho, acc, *, log: bool, xlabel: str, title: str, mark_x=None, mark_label=None,
                  hline=None, hline_label=None, boundary=None, boundary_label=None, guarantee=None):
+    """One phase map: accuracy over (x, rho) as cells, the 0.75 contour, optional boundary, guarantee and
+    marker lines. The axes end at the outer cell edges; the legend sits below the axes, off the data."""
     x = np.asarray(x, float)
     acc = np.asarray(acc, float)
-    mesh = ax.pcolormesh(edges(x, log=log), edges(rho), acc.T, cmap=CMAP, vmin=0.5, vmax=1.0, shading="flat")
+    ex, er = edges(x, log=log), edges(rho)
+    mesh = ax.pcolormesh(ex, er, acc.T, cmap=CMAP, vmin=0.5, vmax=1.0, shading="flat")
     if acc.shape[0] > 1 and acc.shape[1] > 1 and np.nanmin(acc) < CONTOUR < np.nanmax(acc):
         # between a cell at 1 and one at 0.5 the level 0.75 lies half-way: on the cells' shared edge
         ax.contour(x, rho, acc.T, levels=[CONTOUR], colors="white", linewidths=2.2)
@@ -138,8 +141,11 @@ def phase_panel(ax, x, rho, acc, *, log: bool, xlabel: str, title: str, mark_x=N
         ax.axvline(mark_x, color="#0072B2", linestyle="-.", linewidth=1.2, label=mark_label)
     if log:
         ax.set_xscale("log")
-    ax.set(xlabel=xlabel, ylabel="noise rate ρ", title=title)
+        if np.log10(ex[-1] / ex[0]) < 1.5:  # a narrow log range: label the grid values, not 2x10^-1 ...
+            ax.set_xticks(x, [f"{v:g}" for v in x])
+            ax.minorticks_off()
+    ax.set(xlabel=xlabel, ylabel="noise rate ρ", title=title, xlim=(ex[0], ex[-1]), ylim=(er[0], er[-1]))
     ax.title.set_fontsize(9)
-    if any(lab is not None for lab in (mark_label, hline_label, boundary_label)):
-        ax.legend(fontsize=6.5, loc="upper right", framealpha=0.85)
+    if any(lab is not None for lab in (mark_label, hline_label, boundary_label)) or guarantee is not None:
+        ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
     return mesh

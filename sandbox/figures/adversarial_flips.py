@@ -46,10 +46,11 @@ class AdversarialSize:
 
 
 SIZES = {
-    "full": AdversarialSize(budgets=floats(np.arange(0.0, 0.455, 0.05), 2) + (0.49,), trials=50,
+    # 1/8 is added: the budget at which flipping half of the puller (weight 1/4) becomes affordable
+    "full": AdversarialSize(budgets=tuple(sorted(floats(np.arange(0.0, 0.455, 0.05), 2) + (0.125, 0.49))), trials=50,
                             resolution=0.1, majority_levels=(0.0, 0.1, 0.2, 0.3, 0.4, 0.45, 0.49),
                             n_angles=720, n_radii=121),
-    "smoke": AdversarialSize(budgets=(0.0, 0.1, 0.2, 0.3), trials=4, resolution=0.2,
+    "smoke": AdversarialSize(budgets=(0.0, 0.1, 0.125, 0.2, 0.3), trials=4, resolution=0.1,
                              majority_levels=(0.0, 0.2, 0.4, 0.49), n_angles=720, n_radii=121),
 }
 
@@ -152,20 +153,30 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
         b["population_symmetric"] = break_rho(budgets, r["population_symmetric"]["clean_accuracy"])
         for key in ("population_search", "population_search_majority"):
             b[key] = break_rho(budgets, r[key]["clean_accuracy"])
+            low = [1.0 if t is None else t for t in r[key]["tie_accuracy"]]
+            b[key + "_tie"] = break_rho(budgets, np.minimum(low, r[key]["clean_accuracy"]))
         breaks[name] = b
     ph = results["phuber"]
     report = [f"adversarial_flips: {K} trials per cell, n_train={p.n_train}, gamma={p.gamma:.4g}, budgets "
               f"{budgets[0]:g}..{budgets[-1]:g}; per-atom search at resolution {cfg.resolution:g}; "
-              "break = smallest budget with accuracy < 0.99 (median over trials for samples)",
+              "break = smallest budget with accuracy < 0.99 (median over trials for samples); population: every "
+              "minimiser wrong (a tie, where the minimal risk is also reached by a correct classification, is "
+              "not a break: *_tie is the smallest budget where a tie allows a wrong answer)",
               f"  {'strategy':<30}" + "".join(f"{n[:10]:>12}" for n in PAPER_LOSSES)]
-    for s in SAMPLE_STRATEGIES + POPULATION_STRATEGIES:
+    keys = SAMPLE_STRATEGIES + POPULATION_STRATEGIES + ("population_search_tie", "population_search_majority_tie")
+    for s in keys:
         report.append(f"  {s:<30}" + "".join(f"{str(breaks[n][s]):>12}" for n in PAPER_LOSSES))
     for key in ("population_search", "population_search_majority"):
-        bk = breaks["phuber"][key]
+        bk, bt = breaks["phuber"][key], breaks["phuber"][key + "_tie"]
+        if bt is not None and (bk is None or bt < bk):
+            j = int(np.flatnonzero(np.isclose(budgets, bt))[0])
+            report.append(f"  PHuber, {key}: at budget {bt:g} a tie allows clean accuracy "
+                          f"{ph[key]['tie_accuracy'][j]:g} (every minimiser still reaches {ph[key]['clean_accuracy'][j]:g})")
         if bk is not None:
             j = int(np.flatnonzero(np.isclose(budgets, bk))[0])
             report.append(f"  PHuber, {key}: at budget {bk:g} the flips f = {np.round(ph[key]['flip'][j], 3).tolist()} "
-                          f"(used {ph[key]['used_budget'][j]:.3f}) give clean accuracy {ph[key]['clean_accuracy'][j]:g}")
+                          f"(used {ph[key]['used_budget'][j]:.3f}) give clean accuracy {ph[key]['clean_accuracy'][j]:g} "
+                          "for every minimiser")
     gsym = float(cal.guaranteed_rho(p.tau_phuber, min_weight=float(np.min(dist.weights))))
     report.append(f"  PHuber guarantee (Prop. 7 corollary, noise keeping every atom's majority label): symmetric "
                   f"rho < {gsym:.3f}; any f with some f_i >= 1/2 is outside every guarantee")
@@ -191,45 +202,74 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
     })
 
 
+_SAMPLE_STYLES = {
+    "symmetric": dict(color="#000000", linestyle="-", marker="o"),
+    "largest_margin": dict(color="#E69F00", linestyle="--", marker="s"),
+    "target_large_margin": dict(color="#009E73", linestyle="none", marker="D", markerfacecolor="none"),
+    "target_puller": dict(color="#CC79A7", linestyle=(0, (5, 1, 1, 1)), marker="v"),
+    "target_penalizer": dict(color="#56B4E9", linestyle=(0, (1, 1)), marker="X"),
+}
+_POPULATION_STYLES = {
+    "population_symmetric": dict(color="#000000", linestyle="-", marker="o"),
+    "population_search": dict(color="#D55E00", linestyle="--", marker="*", markersize=9),
+    "population_search_majority": dict(color="#0072B2", linestyle="-.", marker="^"),
+}
+
+
 def plot(data: dict):
-    """One panel per loss: clean accuracy against the flip budget for every strategy; sample
-    strategies show the median over trials (band: IQR of symmetric flips), population ones are exact."""
+    """Top row, samples (the paper's SLSQP protocol): median clean test accuracy over trials for each
+    flip strategy, with the interquartile band of symmetric flips. Bottom row, the population (exact):
+    symmetric noise and the per-atom adversary, unrestricted and keeping every atom's majority label;
+    where a tie lets a minimiser be worse than the accuracy every minimiser reaches, a hollow circle
+    marks the tie's accuracy. One legend per row, to the right."""
     b = np.asarray(data["budgets"], float)
     prm = data["params"]
-    fig, axes = new_figure(1, 3, width=4.4, height=4.4, sharey=True)
+    fig, axes = new_figure(2, 3, width=4.0, height=3.1, sharex=True, sharey=True)
     taus = {"huberised": prm["tau_huberised"], "phuber": prm["tau_phuber"]}
-    styles = {
-        "symmetric": dict(color="#000000", linestyle="-", marker="o"),
-        "largest_margin": dict(color="#E69F00", linestyle="--", marker="s"),
-        "target_large_margin": dict(color="#009E73", linestyle=":", marker="D"),
-        "target_puller": dict(color="#CC79A7", linestyle=(0, (5, 1, 1, 1)), marker="v"),
-        "target_penalizer": dict(color="#56B4E9", linestyle=(0, (1, 1)), marker="X"),
-        "population_symmetric": dict(color="#666666", linestyle="-", marker="", linewidth=3, alpha=0.5),
-        "population_search": dict(color="#D55E00", linestyle="-", marker="*", linewidth=2),
-        "population_search_majority": dict(color="#0072B2", linestyle="-.", marker="^", linewidth=2),
-    }
-    for ax, name in zip(axes, PAPER_LOSSES):
+    same = all(data["results"][n]["largest_margin"]["stats"]["median"]
+               == data["results"][n]["target_large_margin"]["stats"]["median"] for n in PAPER_LOSSES)
+    for j, name in enumerate(PAPER_LOSSES):
         r = data["results"][name]
+        ax = axes[0, j]
         st = r["symmetric"]["stats"]
-        ax.fill_between(b, arr(st["q25"]), arr(st["q75"]), color="0.5", alpha=0.2, label="IQR, symmetric (sample)")
+        ax.fill_between(b, arr(st["q25"]), arr(st["q75"]), color="0.5", alpha=0.2, linewidth=0,
+                        label="symmetric: interquartile range")
         for s in data["sample_strategies"]:
-            ax.plot(b, arr(r[s]["stats"]["median"]), label=data["strategy_labels"][s], markersize=5, **styles[s])
-        ax.plot(b, arr(r["population_symmetric"]["clean_accuracy"]),
-                label=data["strategy_labels"]["population_symmetric"],
-                **styles["population_symmetric"])
+            lab = data["strategy_labels"][s]
+            if s == "target_large_margin" and same:
+                lab += ",\n  same medians as largest clean margin"
+            ax.plot(b, arr(r[s]["stats"]["median"]), label=lab, markersize=5, **_SAMPLE_STYLES[s])
+        ax.set_title(f"{loss_label(name, taus.get(name))}: samples", fontsize=9)
+        ax = axes[1, j]
+        ax.plot(b, arr(r["population_symmetric"]["clean_accuracy"]), markersize=5,
+                label=data["strategy_labels"]["population_symmetric"], **_POPULATION_STYLES["population_symmetric"])
         for s in ("population_search", "population_search_majority"):
-            ax.plot(b, arr(r[s]["clean_accuracy"]), label=data["strategy_labels"][s], markersize=7, **styles[s])
+            ax.plot(b, arr(r[s]["clean_accuracy"]), label=data["strategy_labels"][s] + ": every minimiser",
+                    **_POPULATION_STYLES[s])
+            ties = [(x, t) for x, t in zip(b, r[s]["tie_accuracy"]) if t is not None]
+            if ties:
+                tx, ty = map(np.asarray, zip(*ties))
+                ax.plot(tx, ty, linestyle="none", marker="o", markersize=9, markerfacecolor="none",
+                        markeredgecolor=_POPULATION_STYLES[s]["color"], label=f"{data['strategy_labels'][s]}: a tie")
+        ax.set_title(f"{loss_label(name, taus.get(name))}: population", fontsize=9)
+        ax.set_xlabel("flip budget")
+    for ax in axes.ravel():
         ax.axhline(0.5, color="0.6", linewidth=0.8, linestyle=":")
-        ax.set(xlabel="flip budget (fraction of labels / of the population mass)",
-               title=loss_label(name, taus.get(name)),
-               ylim=(-0.03, 1.05))
-    axes[0].set_ylabel("clean accuracy (median over trials / exact)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=7)
+        ax.set_ylim(-0.03, 1.05)
+    axes[0, 0].set_ylabel("median clean test accuracy")
+    axes[1, 0].set_ylabel("clean accuracy (exact)")
+    for row in (0, 1):
+        handles, labels = {}, {}
+        for ax in axes[row]:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                handles.setdefault(lab, h)
+        axes[row, 2].legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.02, 0.5),
+                            fontsize=7, frameon=False)
     fig.suptitle(f"Adversarial vs symmetric label flips ({prm['trials']} trials per sample cell, n_train = "
-                 f"{prm['n_train']}, γ = {prm['gamma']:.4g}; per-atom search on {{0, {prm['resolution']:g}, ..., 1}}³)",
-                 fontsize=9)
+                 f"{prm['n_train']}, γ = {prm['gamma']:.4g}; per-atom search on {{0, {prm['resolution']:g}, ..., 1}}³)\n"
+                 "budget = fraction of the labels (samples) or of the population mass (population)", fontsize=9)
     return fig
+
 
 SPEC = FigureSpec(
     "adversarial_flips",

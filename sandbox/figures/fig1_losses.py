@@ -100,7 +100,12 @@ def plot(data: dict):
             ax.plot(x, block[name][key], label=loss_label(name, taus.get(name)), markevery=every, markersize=4,
                     **style(name))
 
-    def mark_switches(ax, x, block, key, switches):
+    box = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85)
+
+    def mark_switches(ax, x, block, key, switches, fmt):
+        """Switch points: an open circle on the curve, a dotted line, and a label; the two losses' switch
+        points nearly coincide at the preset's taus, so one label goes left of its line, one right."""
+        side = 0
         for name, x0 in switches.items():
             if x0 is None:
                 continue
@@ -110,6 +115,11 @@ def plot(data: dict):
             ax.axvline(x0, color=s["color"], linestyle=":", linewidth=1)
             ax.plot([xs[i]], [block[name][key][i]], marker="o", markersize=7, markerfacecolor="white",
                     markeredgecolor=s["color"], linestyle="none")
+            short = "PHuber" if name == "phuber" else "Huberised"
+            ax.annotate(f"{short}: {fmt(x0)}", (x0, 0.97 - 0.09 * side), xycoords=("data", "axes fraction"),
+                        xytext=(4 if side == 0 else -4, 0), textcoords="offset points", va="top",
+                        ha="left" if side == 0 else "right", fontsize=6.5, color=s["color"], bbox=box)
+            side += 1
 
     z, mz = data["margin"]["z"], data["margin"]["loss"]
     p, mp = data["probability"]["p"], data["probability"]["loss"]
@@ -117,30 +127,32 @@ def plot(data: dict):
 
     ax = axes[0, 0]
     curves(ax, z, mz, "value", 60)
-    mark_switches(ax, z, mz, "value", sz)
+    mark_switches(ax, z, mz, "value", sz, lambda v: f"z₀ = {v:.2f}")
     ax.set(xlabel="margin z = y·<θ, x>", ylabel="loss φ(z)", title="loss in the margin", ylim=(-0.2, 6.5))
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="center left")
 
     ax = axes[0, 1]
     curves(ax, z, mz, "deriv", 60)
-    mark_switches(ax, z, mz, "deriv", sz)
+    mark_switches(ax, z, mz, "deriv", sz, lambda v: f"z₀ = {v:.2f}")
     if sz["huberised"] is not None:
-        ax.axhline(-taus["huberised"], color="0.5", linewidth=0.8, linestyle="--")
-        ax.annotate("−τ: L-clipping", (z[0], -taus["huberised"]), textcoords="offset points", xytext=(2, 3), fontsize=7)
+        ax.axhline(-taus["huberised"], color="0.5", linewidth=0.8, linestyle="--",
+                   label=f"−τ = −{taus['huberised']:g}: the bound L-clipping puts on φ'")
+        ax.legend(handles=ax.get_lines()[-1:], fontsize=7, loc="lower right")
     ax.set(xlabel="margin z", ylabel="φ'(z)", title="derivative in the margin", ylim=(-1.1, 0.1))
 
     ax = axes[1, 0]
     curves(ax, p, mp, "value", 50)
-    mark_switches(ax, p, mp, "value", sp)
+    mark_switches(ax, p, mp, "value", sp, lambda v: f"p₀ = {v:.3f}")
     ax.set(xlabel="probability of the observed label p = σ(z)", ylabel="loss", title="loss in probability",
            ylim=(-0.2, 6.5))
 
     ax = axes[1, 1]
     curves(ax, p, mp, "deriv", 50)
-    mark_switches(ax, p, mp, "deriv", sp)
+    mark_switches(ax, p, mp, "deriv", sp, lambda v: f"p₀ = {v:.3f}")
     tau_ph = taus["phuber"]
-    ax.axhline(-tau_ph, color="0.5", linewidth=0.8, linestyle="--")
-    ax.annotate("−τ: CL-clipping", (0.4, -tau_ph), textcoords="offset points", xytext=(2, -10), fontsize=7)
+    ax.axhline(-tau_ph, color="0.5", linewidth=0.8, linestyle="--",
+               label=f"−τ = −{tau_ph:g}: the bound CL-clipping puts on dφ/dp")
+    ax.legend(handles=ax.get_lines()[-1:], fontsize=7, loc="lower right")
     ax.set(xlabel="probability p", ylabel="dφ/dp", title="derivative in probability",
            ylim=(-max(10.0, 3 * tau_ph), 0.5))
 
@@ -152,7 +164,8 @@ def plot(data: dict):
     ax8.set(xlabel="norm r of the misclassified point x = −r·u", ylabel="per-example gradient norm |φ'(z)|·||x||",
             title="feature outlier (Prop. 8): θ = u, y = +1", ylim=(1e-6, 1e3))
     ax8.legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"The three losses of Figure 2 (preset {data['preset']!r}); open circles: switch points")
+    fig.suptitle(f"The three losses of Figure 2 (preset {data['preset']!r}); open circles: switch points "
+                 "(at these taus both losses switch near margin 1)")
     return fig
 
 

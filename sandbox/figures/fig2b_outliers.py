@@ -103,6 +103,15 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None, progres
     })
 
 
+def _argmin_label(m: dict) -> str:
+    """``argmin θ = -0.011``; ``0.000`` rather than ``-0.000``; ``≥ 2 (window edge)`` at the edge, where the
+    minimiser over the whole line lies at or beyond the plotted window."""
+    x = m["argmin"]
+    if m["at_window_edge"]:
+        return f"argmin θ {'≥' if x > 0 else '≤'} {x:+.0f} (edge of the window)"
+    return f"argmin θ = {x:+.3f}" if round(x, 3) != 0 else "argmin θ = 0.000"
+
+
 def plot(data: dict):
     """One panel per loss: risk without (solid) and with (dashed) outliers, minimisers marked."""
     taus = data["taus"]
@@ -113,7 +122,7 @@ def plot(data: dict):
         for key, ls, mk, lab in (("inliers", "-", "o", "inliers only"), ("with_outliers", "--", "s", "with outliers")):
             c = np.asarray(data["risk"][key][name], dtype=float)
             m = data["minimiser"][key][name]
-            ax.plot(theta, c, color=s["color"], linestyle=ls, label=f"{lab}: argmin θ = {m['argmin']:+.3f}")
+            ax.plot(theta, c, color=s["color"], linestyle=ls, label=f"{lab}: {_argmin_label(m)}")
             ax.plot([m["argmin"]], [m["min_risk"]], marker=mk, markersize=7, markerfacecolor="white",
                     markeredgecolor=s["color"], linestyle="none")
         ax.axvline(0.0, color="0.6", linewidth=0.8, linestyle=":")

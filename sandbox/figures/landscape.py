@@ -10,10 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from ..data import long_servedio
 from ..io import to_jsonable
-from ..population import angular_pulls, minimise_population_risk, profile_risk
+from ..population import (
+    angular_pulls,
+    minimise_population_risk,
+    profile_risk,
+    radial_minimum,
+)
 from ..presets import Preset
 from ..registry import PAPER_LOSSES, paper_losses
 from ._spec import FigureSpec, Progress, no_progress
@@ -41,7 +48,8 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
     """Noisy (preset's rho) and clean population risk of each loss against the direction of theta,
     minimised over the radius, on the Long & Servedio atoms (preset's gamma); each loss's noisy
     minimiser (:func:`minimise_population_risk`); and the per-atom angular pulls at the penalizer
-    boundary (45 degrees), at the best radius there. Deterministic (``seed``, ``trials`` unused).
+    boundary (45 degrees), at the radius that minimises the risk along that direction
+    (:func:`sandbox.population.radial_minimum`). Deterministic (``seed``, ``trials`` unused).
     """
     cfg = size_of(SIZES, preset)
     p = preset
@@ -54,13 +62,13 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
         noisy, r_noisy = profile_risk(loss, dist, ang, rho=p.rho, n_radii=cfg.n_radii)
         clean, _ = profile_risk(loss, dist, ang, rho=0.0, n_radii=cfg.n_radii)
         fit = minimise_population_risk(loss, dist, rho=p.rho)
-        _, r45 = profile_risk(loss, dist, np.array([a45]), rho=p.rho, n_radii=cfg.n_radii)
-        pulls = angular_pulls(loss, dist, a45, float(r45[0]), rho=p.rho) if np.isfinite(r45[0]) else None
+        _, r45 = radial_minimum(loss, dist, a45, rho=p.rho, n_radii=cfg.n_radii)
+        pulls = angular_pulls(loss, dist, a45, r45, rho=p.rho) if np.isfinite(r45) else None
         out[name] = {
             "noisy_profile": noisy, "clean_profile": clean, "best_radius": r_noisy,
             "minimiser_angle_deg": float(np.degrees(fit.angle)), "minimiser_radius": float(fit.radius),
             "minimiser_risk": float(fit.risk), "clean_accuracy": float(fit.clean_accuracy),
-            "atom_correct": fit.atom_correct, "radius_at_45": float(r45[0]), "pulls_at_45": pulls,
+            "atom_correct": fit.atom_correct, "radius_at_45": r45, "pulls_at_45": pulls,
         }
         progress(f"{name}: minimiser at {np.degrees(fit.angle):.2f} deg, clean accuracy {fit.clean_accuracy:g}")
     taus = {"huberised": p.tau_huberised, "phuber": p.tau_phuber}
@@ -89,45 +97,50 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
 def plot(data: dict):
     """Per loss (columns): the noisy profile risk (min over the radius) against the angle, the clean
     one, and the minimising radius (``inf`` drawn at the top edge). Shaded: directions that classify
-    every atom correctly; dashed: the max-margin direction (0 deg); dash-dot: the puller."""
+    every atom correctly; dashed: the max-margin direction (0 deg); dash-dot: the puller; dotted: the
+    noisy minimiser. The marks are named once, in a legend below the panels."""
     a = np.asarray(data["angle_deg"], float)
     geo = data["geometry"]
     prm = data["params"]
-    fig, axes = new_figure(3, 3, width=4.2, height=2.5, sharex=True)
+    fig, axes = new_figure(3, 3, width=4.2, height=2.4, sharex=True)
     top = 1e6
     for j, name in enumerate(PAPER_LOSSES):
         o = data["losses"][name]
         s = style(name)
         axn, axc, axr = axes[0, j], axes[1, j], axes[2, j]
         m = o["minimiser_angle_deg"]
-        axn.plot(a, arr(o["noisy_profile"]), color=s["color"], linestyle=s["linestyle"],
-                 label=f"noisy risk, ρ = {prm['rho']:g}")
+        axn.plot(a, arr(o["noisy_profile"]), color=s["color"], linestyle=s["linestyle"])
         axn.plot([m], [o["minimiser_risk"]], marker=s["marker"], markersize=9, markerfacecolor="white",
-                 markeredgecolor=s["color"], linestyle="none",
-                 label=f"minimiser {m:.1f}°, clean acc. {o['clean_accuracy']:g}")
-        axc.plot(a, arr(o["clean_profile"]), color=s["color"], linestyle=s["linestyle"], label="clean risk (ρ = 0)")
+                 markeredgecolor=s["color"], linestyle="none")
+        axn.annotate(f"minimiser {m:.1f}°\nclean accuracy {o['clean_accuracy']:g}", (0.03, 0.95),
+                     xycoords="axes fraction", va="top", fontsize=7,
+                     bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="0.7", alpha=0.9))
+        axc.plot(a, arr(o["clean_profile"]), color=s["color"], linestyle=s["linestyle"])
         r = arr(o["best_radius"])
         axr.semilogy(a, np.where(np.isnan(r), 3 * top, np.maximum(r, 1e-3)), color=s["color"],
-                     linestyle=s["linestyle"], label=f"argmin radius at ρ = {prm['rho']:g}")
+                     linestyle=s["linestyle"])
         axr.axhline(3 * top, color="0.6", linewidth=0.6)
-        axr.annotate("r = ∞", (a[0], 3 * top), xytext=(2, -10), textcoords="offset points", fontsize=7)
+        axr.annotate("r = ∞", (0.02, 3 * top), xycoords=("axes fraction", "data"), xytext=(0, -10),
+                     textcoords="offset points", fontsize=7)
         for axx in (axn, axc, axr):
             axx.axvspan(geo["puller_boundary_deg"], geo["penalizer_boundary_deg"], color="0.88", zorder=0)
             axx.axvline(geo["max_margin_deg"], color="black", linestyle="--", linewidth=0.9)
             axx.axvline(geo["puller_deg"], color="#CC79A7", linestyle="-.", linewidth=0.9)
             axx.axvline(m, color=s["color"], linestyle=(0, (1, 1)), linewidth=0.9)
-            axx.legend(fontsize=6.5, loc="upper left", framealpha=0.85)
-        axn.set(ylabel="min over r of noisy risk", title=loss_label(name, data["taus"].get(name)))
-        axc.set(ylabel="min over r of clean risk")
+        axn.set(ylabel=f"noisy risk (ρ = {prm['rho']:g})", title=loss_label(name, data["taus"].get(name)))
+        axc.set(ylabel="clean risk (ρ = 0)")
         axr.set(xlabel="direction of θ (degrees)", ylabel="minimising radius r", ylim=(1e-3, 3e7))
-        axn.annotate("puller", (geo["puller_deg"], 0.02), xycoords=("data", "axes fraction"), fontsize=6.5,
-                     rotation=90, va="bottom", ha="right")
-        axc.annotate("max margin", (geo["max_margin_deg"], 0.55), xycoords=("data", "axes fraction"), fontsize=6.5,
-                     rotation=90, va="bottom", ha="right")
-    fig.suptitle(f"Population risk over the direction of θ = r(cos a, sin a), minimised over r (Long & Servedio atoms, "
-                 f"γ = {prm['gamma']:.4g}); shaded: every atom correct, dashed: max-margin direction, dash-dot: "
-                 "puller, dotted: minimiser", fontsize=8.5)
+    handles = [
+        Patch(facecolor="0.88", label="every atom classified correctly"),
+        Line2D([], [], color="black", linestyle="--", linewidth=0.9, label="max-margin direction (0°)"),
+        Line2D([], [], color="#CC79A7", linestyle="-.", linewidth=0.9, label=f"puller ({geo['puller_deg']:.1f}°)"),
+        Line2D([], [], color="0.3", linestyle=(0, (1, 1)), linewidth=0.9, label="noisy minimiser"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
+    fig.suptitle(f"Population risk over the direction of θ, minimised over the radius (Long & Servedio atoms, "
+                 f"γ = {prm['gamma']:.4g})", fontsize=10)
     return fig
+
 
 SPEC = FigureSpec(
     "landscape",

@@ -109,19 +109,23 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
 
 
 def plot(data: dict):
-    """Left: the three losses; right: the clipping variants (logistic and PHuber medians thin for
-    reference). Lines: medians; bands: interquartile ranges."""
+    """Left: the three losses; right: the clipping variants (logistic and PHuber medians thin, for
+    reference). Lines: medians; bands: interquartile ranges, drawn light and edged by thin lines of the
+    method's style so that overlapping bands stay readable (also in grayscale)."""
     rho = np.asarray(data["rho"], float)
     prm = data["params"]
     fig, axes = new_figure(1, 2, width=5.2, height=3.9, sharey=True)
-    hatches = ("", "////", "\\\\\\\\", "....", "xxxx", "||||")
     k = 0
+    lowest = 0.5
     for name, m in data["methods"].items():
         ax = axes[0] if m["kind"] == "loss" else axes[1]
         s = style(name, k if m["kind"] == "clipping" else 0)
         st = m["stats"]
-        ax.fill_between(rho, arr(st["q25"]), arr(st["q75"]), color=s["color"], alpha=0.18,
-                        hatch=hatches[k % len(hatches)], edgecolor=s["color"], linewidth=0)
+        q25, q75 = arr(st["q25"]), arr(st["q75"])
+        lowest = min(lowest, float(np.nanmin(q25)))
+        ax.fill_between(rho, q25, q75, color=s["color"], alpha=0.12, linewidth=0)
+        for q in (q25, q75):
+            ax.plot(rho, q, color=s["color"], linestyle=s["linestyle"], linewidth=0.6, alpha=0.7)
         lab = m["label"] if m["kind"] == "loss" else f"{m['label']}, τ = {m['tau']:g}"
         ax.plot(rho, arr(st["median"]), label=f"{lab} (n = {m['trials']})", markersize=5, **s)
         if m["kind"] == "loss" and name in ("logistic", "phuber"):
@@ -130,12 +134,13 @@ def plot(data: dict):
         k += 1
     for ax, title in zip(axes, ("losses (SLSQP protocol)", f"norm clipping of logistic (S)GD, lr = {prm['lr']:g}")):
         ax.axhline(0.5, color="0.6", linewidth=0.8, linestyle=":")
-        ax.set(xlabel="noise rate ρ (symmetric)", title=title, ylim=(0.3, 1.03))
+        ax.set(xlabel="noise rate ρ (symmetric)", title=title, ylim=(min(0.3, lowest - 0.03), 1.03))
         ax.legend(fontsize=6.5, loc="lower left")
     axes[0].set_ylabel("clean test accuracy: median, band = IQR")
     fig.suptitle(f"Noise sweep on the Long & Servedio mixture (γ = {prm['gamma']:.4g}, n_train = {prm['n_train']}; "
                  f"preset {data['preset']!r})", fontsize=9)
     return fig
+
 
 SPEC = FigureSpec(
     "noise_sweep",

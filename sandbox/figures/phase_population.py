@@ -139,7 +139,7 @@ def plot(data: dict):
     failure (0.5); the logistic break and the preset's tau/gamma are drawn as lines."""
     rho = data["rho"]
     prm = data["params"]
-    fig, axes = new_figure(1, 3, width=4.3, height=3.8)
+    fig, axes = new_figure(1, 3, width=4.3, height=4.4)
     b_l = data["logistic"]["break_rho"]
     h, ph, g = data["huberised"], data["phuber"], data["logistic_gamma"]
     phase_panel(axes[0], h["tau"], rho, arr(h["clean_accuracy"]), log=True, xlabel="τ (Huberised)",
@@ -152,7 +152,7 @@ def plot(data: dict):
                  hline_label=f"logistic fails from ρ = {b_l}", guarantee=ph.get("guaranteed"))
     mesh = phase_panel(axes[2], g["gamma"], rho, arr(g["clean_accuracy"]), log=False, xlabel="γ (Long & Servedio)",
                         title="logistic over (γ, ρ)", mark_x=prm["gamma"], mark_label=f"preset γ = {prm['gamma']:.4g}")
-    cb = fig.colorbar(mesh, ax=axes, shrink=0.9)
+    cb = fig.colorbar(mesh, ax=axes, shrink=0.9, fraction=0.03, pad=0.015)
     cb.set_label("population clean accuracy")
     fig.suptitle("Where each loss breaks: exact population minimisers on the Long & Servedio atoms, symmetric noise "
                  "(dashed contour: accuracy 0.75)", fontsize=9)

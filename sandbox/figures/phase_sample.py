@@ -166,7 +166,7 @@ def plot(data: dict):
     """Median clean test accuracy per cell; the population break rho of each row drawn on top."""
     rho = data["rho"]
     prm = data["params"]
-    fig, axes = new_figure(1, 3, width=4.3, height=3.8)
+    fig, axes = new_figure(1, 3, width=4.3, height=4.4)
     h, ph, g, lg = data["huberised"], data["phuber"], data["logistic_gamma"], data["logistic"]
     lab = "population boundary (first ρ with accuracy < 1)"
     phase_panel(axes[0], h["tau"], rho, arr(h["median"]), log=True, xlabel="τ (Huberised)",
@@ -180,7 +180,7 @@ def plot(data: dict):
     mesh = phase_panel(axes[2], g["gamma"], rho, arr(g["median"]), log=False, xlabel="γ (Long & Servedio)",
                         title="logistic over (γ, ρ)", boundary=(g["gamma"], g["population_break_rho"]),
                         boundary_label=lab, mark_x=prm["gamma"], mark_label=f"preset γ = {prm['gamma']:.4g}")
-    cb = fig.colorbar(mesh, ax=axes, shrink=0.9)
+    cb = fig.colorbar(mesh, ax=axes, shrink=0.9, fraction=0.03, pad=0.015)
     cb.set_label("median clean test accuracy")
     fig.suptitle(f"Finite samples: {prm['trials_per_cell']} trials per cell, n_train = {prm['n_train']}, SLSQP "
                  f"(≤ {prm['slsqp_maxiter']} iterations); dashed contour: median 0.75", fontsize=9)
