@@ -1,9 +1,10 @@
-"""The command line: ``python -m sandbox figures|bench ...``.
+"""The command line: ``python -m sandbox figures|notebooks|bench ...``.
 
 ::
 
     python -m sandbox figures [NAME ...] [--preset PRESET] [--trials N] [--seed S] [--rho RHO]
                               [--out DIR] [--list] [--quiet] [--jobs J]
+    python -m sandbox notebooks [ARGS ...]      # sandbox.notebooks: execute the notebooks in place
     python -m sandbox bench [ARGS ...]          # sandbox.bench
 
 ``figures`` computes each named figure (all of them if none is named) with the preset, draws it and
@@ -100,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fig.set_defaults(func=_figures)
     # listed for --help only: main() hands everything after them to their modules unparsed
+    sub.add_parser("notebooks", help="execute the notebooks in place (python -m sandbox notebooks --help)",
+                   add_help=False)
     sub.add_parser("bench", help="benchmarks (python -m sandbox bench --help)", add_help=False)
     return parser
 
@@ -234,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
             from . import bench
 
             return int(bench.main(argv[1:]) or 0)
+        if argv and argv[0] == "notebooks":
+            from . import notebooks
+
+            return int(notebooks.main(argv[1:]) or 0)
         args = build_parser().parse_args(argv)
         return args.func(args)
     except (UsageError, ValueError, InputTypeError) as e:

@@ -1,33 +1,69 @@
-"""Every notebook in ``notebooks/`` runs top to bottom on a fresh kernel, and is committed without outputs.
+"""The notebooks: committed executed (a reader sees their plots and numbers), and run by the tests.
 
-Executed with the ``smoke`` preset (``SANDBOX_PRESET=smoke``; seconds per notebook) and the Agg
-backend, from the ``notebooks/`` directory, as a user opening it in Jupyter would. Committed
-notebooks carry no outputs, so what the repository shows can never be stale: outputs exist only
-when someone runs the notebook.
+* Every committed notebook carries the outputs of its current code: ``python -m sandbox notebooks``
+  stores a hash of the code cells in the notebook's metadata, recomputed here, so a code cell edited
+  without re-executing fails. Its outputs hold no error and no warning, every code cell was executed,
+  and it shows at least one figure.
+* Every notebook also runs top to bottom on a fresh kernel with the ``smoke`` preset (seconds), from
+  the ``notebooks/`` directory, as a user opening it in Jupyter would.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from sandbox.notebooks import code_hash, is_stale
+
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
 TIMEOUT_S = 600  # per cell
+MAX_TOTAL_BYTES = 5 * 2**20  # notebooks/ stays under about 5 MB with its outputs
+
+
+def _read(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 7
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_is_committed_without_outputs(path):
-    nb = nbformat.read(path, as_version=4)
-    nbformat.validate(nb)
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
-            assert cell.outputs == [], f"{path.name}: cell {i} has outputs (strip them before committing)"
-            assert cell.execution_count is None, f"{path.name}: cell {i} has an execution count"
+def test_committed_outputs_belong_to_the_current_code(path):
+    nb = _read(path)
+    meta = nb.metadata.get("sandbox", {})
+    assert meta.get("code_sha256"), f"{path.name}: never executed by 'python -m sandbox notebooks'"
+    assert not is_stale(nb), (f"{path.name}: a code cell changed since its outputs were made; re-run "
+                              f"python -m sandbox notebooks {path.name[:2]}")
+    assert meta["code_sha256"] == code_hash(nb)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_outputs_hold_no_error_or_warning_and_show_a_figure(path):
+    nb = _read(path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))  # every cell ran, in order
+    outputs = [o for c in code for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert not stderr, stderr  # warnings and tracebacks go to stderr
+    assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name} shows no figure"
+    text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    for volatile in ("np.float64(", " at 0x", "e-00", "e+00"):  # numpy reprs, addresses, 3-digit exponents
+        assert volatile not in text, (path.name, volatile)
+
+
+def test_notebooks_stay_small():
+    assert sum(p.stat().st_size for p in NB_DIR.glob("*.ipynb")) < MAX_TOTAL_BYTES
 
 
 @pytest.mark.notebook
@@ -35,8 +71,7 @@ def test_notebook_is_committed_without_outputs(path):
 def test_notebook_sources_hold_no_control_characters(path):
     """A LaTeX command written through a non-raw Python string loses its backslash ("\\frac" becomes
     a form feed and "rac", "\\tau" a tab and "au"); such characters never belong in a notebook."""
-    nb = nbformat.read(path, as_version=4)
-    for i, cell in enumerate(nb.cells):
+    for i, cell in enumerate(_read(path).cells):
         bad = sorted({repr(ch) for ch in cell.source if ord(ch) < 32 and ch != "\n"})
         assert not bad, f"{path.name}: cell {i} holds control characters {bad}"
 
@@ -46,10 +81,11 @@ def test_notebook_sources_hold_no_control_characters(path):
 def test_notebook_runs_with_the_smoke_preset(path, monkeypatch):
     monkeypatch.setenv("SANDBOX_PRESET", "smoke")
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    nb = nbformat.read(path, as_version=4)
+    nb = copy.deepcopy(_read(path))
     client = NotebookClient(
         nb, timeout=TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(NB_DIR)}}
     )
     client.execute()  # raises CellExecutionError, with the failing cell and traceback, on any error
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
