@@ -37,7 +37,7 @@ def test_l_clipping_is_huberised_gradient(problem, tau):
 
 
 @pytest.mark.parametrize("tau", [1.1, 1.36, 2.0, 10.0])
-def test_cl_clipping_is_phuber_gradient(problem, tau):
+def test_cl_clipping_is_partially_huberised_gradient(problem, tau):
     X, y, thetas = problem
     phuber = make_loss("phuber", tau=tau)
     g_clip, _, frac = clipped_direction(LOGISTIC, thetas, X, y, clip="composite", tau=tau)

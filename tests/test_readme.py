@@ -39,8 +39,62 @@ def test_readme_states_the_two_commands_and_ci_runs_the_test_command():
     assert "-e ." in (README.parent / "requirements.txt").read_text()  # the install installs the package
 
 
-def test_readme_fig2a_output_is_the_committed_figures_report():
-    """The console example in the README is what the committed figures/fig2a_long_servedio.json reports."""
-    block = re.search(r"```console\n\$ python -m sandbox figures fig2a_long_servedio\n(.*?)```", _text(), re.S).group(1)
-    report = json.loads((README.parent / "figures" / "fig2a_long_servedio.json").read_text())["report"]
-    assert [line for line in block.splitlines() if not line.startswith("wrote ")] == report
+def _fig(name: str) -> dict:
+    return json.loads((README.parent / "figures" / f"{name}.json").read_text())
+
+
+def _brk(block: dict, key: str, value: float):
+    return block["break_rho"][min(range(len(block[key])), key=lambda i: abs(block[key][i] - value))]
+
+
+def _agree(ps: dict) -> tuple[int, int]:
+    rho = ps["rho"]
+    agree = total = 0
+    for key, param in (("huberised", "tau"), ("phuber", "tau"), ("logistic_gamma", "gamma")):
+        for med, brk in zip(ps[key]["median"], ps[key]["population_break_rho"]):
+            for r, m in zip(rho, med):
+                total += 1
+                agree += (m >= 0.99) == (r < (1.0 if brk is None else brk))
+    return agree, total
+
+
+# every number the README quotes, next to the figure value it must equal (formatted as quoted)
+QUOTED = [
+    ("medians 0.524 and 0.506", lambda: "medians {:.3f} and {:.3f}".format(
+        *(_fig("fig2a_long_servedio")["summary"][k]["median"] for k in ("logistic", "huberised")))),
+    ("ρ = 0.2, 500 trials: PHuber ≥ 0.99 in every trial", lambda: "ρ = {:g}, {} trials: PHuber ≥ 0.99 in {}".format(
+        _fig("fig2a_long_servedio")["params"]["rho"], _fig("fig2a_long_servedio")["params"]["trials"],
+        "every trial" if _fig("fig2a_long_servedio")["summary"]["phuber"]["frac_success"] == 1.0 else "some trials")),
+    ("breaks at ρ = 0.06–0.09", lambda: "breaks at ρ = {:g}–{:g}".format(
+        min(_fig("phase_population")["huberised"]["break_rho"]), max(_fig("phase_population")["huberised"]["break_rho"]))),
+    ("PHuber at τ = 1.36 holds to ρ = 0.48", lambda: "PHuber at τ = 1.36 holds to ρ = {:g}".format(
+        round(_brk(_fig("phase_population")["phuber"], "tau", 1.36) - 0.01, 2))),
+    ("236 of 286 cells agree", lambda: "{} of {} cells agree".format(*_agree(_fig("phase_sample")))),
+    ("PHuber's median is 1.000 up to ρ = 0.45", lambda: "PHuber's median is 1.000 up to ρ = {:g}".format(max(
+        r for r, m in zip(_fig("noise_sweep")["rho"], _fig("noise_sweep")["methods"]["phuber"]["stats"]["median"])
+        if all(x == 1.0 for x in _fig("noise_sweep")["methods"]["phuber"]["stats"]["median"][: _fig("noise_sweep")["rho"].index(r) + 1])))),
+    ("breaks PHuber at budget 0.15", lambda: "breaks PHuber at budget {:g}".format(
+        _fig("adversarial_flips")["break_budget"]["phuber"]["population_search"])),
+    ("(a tie from 1/8)", lambda: "(a tie from 1/{:g})".format(
+        1 / _fig("adversarial_flips")["break_budget"]["phuber"]["population_search_tie"])),
+    ("below ρΔ(τ) at all 450 grid points", lambda: "below ρΔ(τ) at all {} grid points".format(
+        sum(len(r) for r in _fig("calibration")["bound"]["excess"]) if _fig("calibration")["bound"]["holds"] else "NOT")),
+    ("boundary (63.2°, 69.1°)", lambda: "boundary ({:.1f}°, {:.1f}°)".format(
+        *(_fig("landscape")["losses"][k]["minimiser_angle_deg"] for k in ("logistic", "huberised")))),
+    ("at ρ = 0.6 CE 63.2%, PHuber-CE 83.8%", lambda: "at ρ = 0.6 CE {:.1f}%, PHuber-CE {:.1f}%".format(
+        *(100 * _fig("table2_mnist")["mean"][_fig("table2_mnist")["losses"].index(k)][-1] for k in ("ce", "phuber_ce")))),
+]
+
+
+def test_every_number_the_readme_quotes_is_the_committed_figures():
+    text = _text()
+    for quoted, computed in QUOTED:
+        assert quoted in text, f"the README no longer says {quoted!r}: update QUOTED"
+        assert computed() == quoted, (quoted, computed())
+
+
+def test_readme_is_short_and_every_claim_test_exists():
+    text = _text()
+    assert len(text) < 12_000
+    for path, name in re.findall(r"`(test_\w+\.py)::(\w+)`", text):
+        assert f"def {name}(" in (README.parent / "tests" / path).read_text(), (path, name)
