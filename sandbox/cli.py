@@ -13,7 +13,8 @@ figure's numbers and a ``meta`` block: the preset with overrides applied, the se
 versions and the command that regenerates that figure alone; nothing run-dependent (no timestamp, no
 timing), so the same command and seed give byte-identical JSON. Progress goes to stderr (with elapsed
 seconds), results to stdout. Figures are computed in ``--jobs`` worker processes (default: one per
-CPU), longest first; each figure's numbers depend only on the preset and the seed.
+CPU), longest first; a figure computed alone hands its sweep cells to those processes instead. Each
+figure's numbers depend only on the preset and the seed, never on where they were computed.
 
 Everything is validated before anything is computed or written: unknown figures or presets, bad
 numbers, an option a named figure cannot use (``--rho`` for a figure without a noise rate; see
@@ -155,7 +156,7 @@ def _figures(args) -> int:
     trials = None if args.trials is None else check_positive_int("trials", args.trials)
     if args.seed < 0:
         raise UsageError(f"seed={args.seed!r} must be a non-negative integer")
-    jobs = min(len(names), os.cpu_count() or 1) if args.jobs is None else check_positive_int("jobs", args.jobs)
+    jobs = (os.cpu_count() or 1) if args.jobs is None else check_positive_int("jobs", args.jobs)
     for option, value in (("rho", rho), ("trials", trials)):
         if value is None:
             continue
@@ -190,14 +191,23 @@ def _figures(args) -> int:
             print(line)
         print(f"wrote {', '.join(map(str, written))} ({time.perf_counter() - progress.t0:.1f} s since start)", flush=True)
 
-    if jobs == 1:
-        for name in names:
-            finish(name, _compute(name, preset, args.seed, trials, args.quiet, progress.t0))
+    if jobs == 1 or len(names) == 1:
+        # one figure with --jobs > 1: its sweep cells go to the worker processes instead
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+        try:
+            for name in names:
+                finish(name, _compute(name, preset, args.seed, trials, args.quiet, progress.t0, pool))
+        except BaseException:
+            if pool is not None:
+                _stop(pool)
+            raise
+        if pool is not None:
+            pool.shutdown()
         return 0
     # longest first, so the slowest figure does not start last; each figure is deterministic on its
     # own, so the numbers do not depend on how figures are spread over processes
     order = sorted(names, key=lambda n: -figs[n].cost)
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs)
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(names)))
     try:
         futures = {pool.submit(_compute, n, preset, args.seed, trials, args.quiet, progress.t0): n for n in order}
         for fut in concurrent.futures.as_completed(futures):
@@ -221,12 +231,14 @@ def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
             p.join(timeout=2)
 
 
-def _compute(name: str, preset, seed: int, trials: int | None, quiet: bool, t0: float) -> dict:
-    """Compute one figure's numbers (runs in a worker process when ``--jobs`` > 1)."""
+def _compute(name: str, preset, seed: int, trials: int | None, quiet: bool, t0: float, executor=None) -> dict:
+    """Compute one figure's numbers (in a worker process when several figures run with ``--jobs`` > 1;
+    in this process, its sweep cells on ``executor``, when it runs alone)."""
     progress = _Progress(quiet, t0)
     progress(f"{name}: start (preset {preset.name!r}, seed {seed})")
     spec = all_figures()[name]
-    return spec.compute(preset, seed=seed, trials=trials, progress=lambda m: progress(f"{name}: {m}"))
+    return spec.compute(preset, seed=seed, trials=trials, progress=lambda m: progress(f"{name}: {m}"),
+                        executor=executor)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,3 +37,14 @@ def test_declared_options_are_the_ones_that_change_the_numbers(smoke_figures, na
         same = dumps_json(data) == base
         assert same is (option not in spec.options), (name, option)
     json.loads(base)  # plain JSON
+
+
+@pytest.mark.parametrize("name", ["phase_population"])
+def test_sweep_cells_give_the_same_numbers_on_any_executor(smoke_figures, name):
+    """The cells of a sweep run through any concurrent.futures-style executor: the same bytes come back."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    for pool in (ThreadPoolExecutor(2), ProcessPoolExecutor(2)):
+        with pool:
+            data = get_figure(name).compute(SMOKE, seed=0, trials=None, executor=pool)
+        assert dumps_json(data) == dumps_json(smoke_figures[name])

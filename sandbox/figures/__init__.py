@@ -76,12 +76,13 @@ def setup_notebook(default: str = DEFAULT_PRESET, *, setting: str | None = None)
 
 
 def show(name: str, preset=None, *, seed: int = 0, trials: int | None = None, report: bool = True,
-         dpi: int = 90) -> dict:
+         dpi: int = 90, executor=None) -> dict:
     """Compute figure ``name`` with ``preset`` (a :class:`~sandbox.presets.Preset`, a preset name, or
     ``None``: ``SANDBOX_PRESET`` or the default), display it (in Jupyter; elsewhere nothing is shown),
-    print its report lines, and return its numbers (the JSON the command line would write)."""
+    print its report lines, and return its numbers (the JSON the command line would write). ``executor``:
+    any ``concurrent.futures``-style executor for the figure's sweep cells (default: this process)."""
     spec = get_figure(name)
-    data = spec.compute(_preset(preset), seed=seed, trials=trials, progress=no_progress)
+    data = spec.compute(_preset(preset), seed=seed, trials=trials, progress=no_progress, executor=executor)
     fig = spec.plot(data)
     try:
         from IPython.display import Image, display

@@ -90,7 +90,7 @@ def _sample_flips(strategy: str, y, X, atom, budget: float, rng) -> tuple[np.nda
 
 
 def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
-                              progress: Progress = no_progress) -> dict:
+                              progress: Progress = no_progress, executor=None) -> dict:
     """Clean accuracy of each loss against the flip budget, for adversarial and symmetric flips.
 
     Samples (``trials`` clean mixture draws, preset's n_train / n_test / gamma / sigma, the same draws
@@ -259,7 +259,7 @@ def plot(data: dict):
     axes[0, 0].set_ylabel("median clean test accuracy")
     axes[1, 0].set_ylabel("clean accuracy (exact)")
     for row in (0, 1):
-        handles, labels = {}, {}
+        handles = {}
         for ax in axes[row]:
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 handles.setdefault(lab, h)

@@ -45,7 +45,7 @@ SIZES = {
 
 
 def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
-                        progress: Progress = no_progress) -> dict:
+                        progress: Progress = no_progress, executor=None) -> dict:
     """Lemma 6 and Prop. 7 for the PHuber log loss (:mod:`sandbox.calibration`).
 
     (a) ``u*(eta)`` in closed form for several tau, checked against a brute-force minimiser of the

@@ -73,7 +73,7 @@ def _variant_population(variant, dist, rho, sigma) -> dict | None:
 
 
 def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
-                              progress: Progress = no_progress) -> dict:
+                              progress: Progress = no_progress, executor=None) -> dict:
     """Train every clipping variant (:func:`sandbox.variants.clipping_variants`) on the same noisy
     Long & Servedio trials (preset's rho, gamma, sigma, n_train, n_test) and report clean test
     accuracy per trial, the fraction of clipped examples/steps, and the population prediction of the

@@ -22,7 +22,8 @@ from ._spec import FigureSpec, Progress, no_progress
 from ._style import loss_label, new_figure, style
 
 
-def compute(preset: Preset, *, seed: int = 0, trials: int | None = None, progress: Progress = no_progress) -> dict:
+def compute(preset: Preset, *, seed: int = 0, trials: int | None = None, progress: Progress = no_progress,
+            executor=None) -> dict:
     """Losses and derivatives in the margin ``z`` and in the probability ``p = sigmoid(z)``, and the
     per-example gradient norm of a misclassified point of growing norm (Prop. 8).
 

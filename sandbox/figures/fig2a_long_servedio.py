@@ -32,6 +32,7 @@ def compute(
     seed: int = 0,
     trials: int | None = None,
     progress: Progress = no_progress,
+    executor=None,
     protocol: str = "slsqp_batched",
     ftol: float = FTOL,
 ) -> dict:

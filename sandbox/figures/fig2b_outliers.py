@@ -45,7 +45,8 @@ def _minimiser(loss, theta, curve, X, y, *, convex: bool) -> dict:
     }
 
 
-def compute(preset: Preset, *, seed: int = 0, trials: int | None = None, progress: Progress = no_progress) -> dict:
+def compute(preset: Preset, *, seed: int = 0, trials: int | None = None, progress: Progress = no_progress,
+            executor=None) -> dict:
     """Paper Fig. 2b: risk against ``theta`` on Ding's 1-D data, inliers alone and with outliers.
 
     One draw of the data from ``numpy.random.default_rng(seed)`` (``trials`` is unused). For each

@@ -44,7 +44,7 @@ SIZES = {
 
 
 def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
-                      progress: Progress = no_progress) -> dict:
+                      progress: Progress = no_progress, executor=None) -> dict:
     """Noisy (preset's rho) and clean population risk of each loss against the direction of theta,
     minimised over the radius, on the Long & Servedio atoms (preset's gamma); each loss's noisy
     minimiser (:func:`minimise_population_risk`); and the per-atom angular pulls at the penalizer

@@ -47,7 +47,7 @@ SIZES = {
 
 
 def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
-                        progress: Progress = no_progress) -> dict:
+                        progress: Progress = no_progress, executor=None) -> dict:
     """Clean test accuracy against rho: the three losses by the SLSQP protocol
     (:func:`sandbox.slsqp.fit_slsqp`), and the norm-clipping variants of ``clipping_variants``
     by :func:`sandbox.gd.train_gd` (same lr, steps and thresholds). Per rho: median, quartiles,

@@ -20,6 +20,7 @@ from ..metrics import break_rho
 from ..population import minimise_population_risk
 from ..presets import Preset
 from ..registry import make_loss
+from ._cells import cell_map
 from ._spec import FigureSpec, Progress, no_progress
 from ._style import arr, floats, grid, new_figure, phase_panel, size_of
 
@@ -54,24 +55,24 @@ SIZES = {
 }
 
 
-def _population_map(make, params, dists, rho, n_angles, n_radii, progress, what):
-    """Clean accuracy ``(len(params), len(rho))``; ``make(param)`` -> loss, ``dists(param)`` -> dist."""
-    acc = np.empty((len(params), len(rho)))
-    for i, prm in enumerate(params):
-        fit = minimise_population_risk(make(prm), dists(prm), rho=rho, n_angles=n_angles, n_radii=n_radii)
-        acc[i] = fit.clean_accuracy
-    progress(f"{what}: {len(params)} x {len(rho)} cells")
-    return acc
+def population_row(cell: tuple) -> np.ndarray:
+    """One row of a map: ``(loss name, loss params, gamma, rho grid, n_angles, n_radii)`` -> the clean
+    accuracy of the noisy population minimiser at every rho (one vectorised minimisation)."""
+    name, params, gamma, rho, n_angles, n_radii = cell
+    fit = minimise_population_risk(make_loss(name, **params), long_servedio(gamma=gamma), rho=np.asarray(rho),
+                                   n_angles=n_angles, n_radii=n_radii)
+    return fit.clean_accuracy
 
 
 def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
-                             progress: Progress = no_progress) -> dict:
+            progress: Progress = no_progress, executor=None) -> dict:
     """Population clean accuracy of the noisy-risk minimiser (:func:`minimise_population_risk`) on the
     Long & Servedio atoms: over (tau, rho) at the preset's gamma for the Huberised and PHuber losses,
     logistic at the preset's gamma as a reference row, and over (gamma, rho) for logistic.
 
     Deterministic: ``seed`` and ``trials`` are unused. ``break_rho``: per row, the smallest rho of the
-    grid where the clean accuracy drops below 1 (``None``: never on the grid).
+    grid where the clean accuracy drops below 1 (``None``: never on the grid). The rows are cells of
+    :func:`sandbox.figures._cells.cell_map` (``executor``: see there).
     """
     cfg = size_of(SIZES, preset)
     p = preset
@@ -80,13 +81,15 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
     th = grid(cfg.tau_huberised, p.tau_huberised)
     tp = grid(cfg.tau_phuber, p.tau_phuber)
     gm = grid(cfg.gamma, p.gamma)
-    kw = dict(rho=rho, n_angles=cfg.n_angles, n_radii=cfg.n_radii, progress=progress)
-    acc_h = _population_map(lambda t: make_loss("huberised", tau=t), th, lambda t: ls, what="Huberised", **kw)
-    acc_p = _population_map(lambda t: make_loss("phuber", tau=t), tp, lambda t: ls, what="PHuber", **kw)
-    acc_g = _population_map(lambda g: make_loss("logistic"), gm, lambda g: long_servedio(gamma=g),
-                            what="logistic over gamma", **kw)
-    acc_l = minimise_population_risk(make_loss("logistic"), ls, rho=rho, n_angles=cfg.n_angles,
-                                     n_radii=cfg.n_radii).clean_accuracy
+    grid_kw = (tuple(rho.tolist()), cfg.n_angles, cfg.n_radii)
+    cells = ([("huberised", {"tau": float(t)}, p.gamma, *grid_kw) for t in th]
+             + [("phuber", {"tau": float(t)}, p.gamma, *grid_kw) for t in tp]
+             + [("logistic", {}, float(g), *grid_kw) for g in gm] + [("logistic", {}, p.gamma, *grid_kw)])
+    rows = cell_map(population_row, cells, executor)
+    acc_h, acc_p, acc_g = (np.array(rows[a:b]) for a, b in ((0, len(th)), (len(th), len(th) + len(tp)),
+                                                             (len(th) + len(tp), len(cells) - 1)))
+    acc_l = rows[-1]
+    progress(f"{len(cells)} rows x {rho.size} noise rates")
     tau_fine = np.geomspace(tp[0], tp[-1], 200)
     guaranteed = cal.guaranteed_rho(tau_fine, min_weight=float(np.min(ls.weights)))
     brk = lambda acc: [break_rho(rho, a) for a in acc]  # noqa: E731

@@ -80,7 +80,7 @@ def _draw(p: Preset, rho, K: int, seed: int, gamma: float):
 
 
 def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
-                         progress: Progress = no_progress) -> dict:
+                         progress: Progress = no_progress, executor=None) -> dict:
     """The maps of ``phase_population`` from finite samples: per cell, ``trials`` noisy mixture
     samples (preset's n_train, n_test, sigma) fit by the SLSQP protocol
     (:func:`sandbox.slsqp.fit_slsqp`, at most ``preset.slsqp_maxiter`` iterations from 0);

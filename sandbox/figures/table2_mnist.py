@@ -205,7 +205,8 @@ def figure_config(preset, trials: int | None = None) -> Table2Config:
     return config if trials is None else replace(config, seeds=check_positive_int("trials", trials))
 
 
-def compute(preset, *, seed: int = 0, trials: int | None = None, progress=no_progress) -> dict:
+def compute(preset, *, seed: int = 0, trials: int | None = None, progress=no_progress, executor=None) -> dict:
+    """The table at the preset's size; ``executor`` is unused (the runs of one seed share their streams)."""
     result = run_table2(figure_config(preset, trials), seed=seed, progress=progress)
     data = table2_to_json(result)
     data["references"] = [asdict(r) for r in TABLE2_REFERENCES]
