@@ -67,7 +67,6 @@ RISK_TOL = 1e-12  # a finite point beats a limit (or ties with it) only by more 
 MAXITER = 100  # Newton iterations per run
 DEFAULT_CHUNK_BYTES = 256 * 2**20
 _EPS = float(np.finfo(float).eps)
-_RING = (0.5 * np.pi, np.pi, 1.5 * np.pi)  # extra start directions, relative to the best arc's
 _PROBE = np.concatenate([-np.logspace(3, -3, 61), [0.0], np.logspace(-3, 3, 61)])
 
 
@@ -205,11 +204,14 @@ def _newton(ev, B, theta, scale, gtol, *, maxiter, limit=None, floor=None, risk_
     """Damped Newton (module docstring) on the columns of ``B`` ``(d, n, k)`` from ``theta`` ``(k, d)``.
 
     ``scale`` ``(k,)``: a length in theta-space (``1/s``); ``gtol`` ``(k,)``: gradient tolerance.
-    Non-convex search (``limit`` given: ``(phi_plus, phi_minus, phi_zero)``): a column also stops
-    when its risk is within ``risk_tol`` of its own direction's limit ``L(u)`` and not below
-    ``floor`` (it has reached infinity without beating the best limit), and a doubled ``theta``
-    is tried whenever the risk decreases outwards. Returns ``theta, f, g, nit, status`` with status
-    0 (gradient tolerance), 1 (``maxiter``), 2 (no decrease possible: rounding), 3 (at its limit).
+    The non-convex search (``limit = (phi(+inf), phi(-inf), phi(0))`` given) adds two things. A
+    column whose accepted step was radial and outwards *drifts*: it next tries ``2 theta`` (one
+    evaluation, no Hessian) while the risk decreases, then resumes Newton. And a column stops
+    (status 3) when its risk is not below ``floor`` and exceeds its direction's limit ``L(u)`` by at
+    most ``risk_tol`` (it has reached infinity from above), or when it drifts along a ray whose limit
+    is not below ``floor`` with ``||theta|| ||grad||`` under a tenth of its gap to ``floor`` (a
+    heuristic: the search is not exhaustive). Returns ``theta, f, g, nit, status``: status 0
+    (gradient tolerance), 1 (``maxiter``), 2 (no decrease possible: rounding), 3 (as above).
     """
     d, n, k = B.shape
     theta = theta.copy()
@@ -218,7 +220,7 @@ def _newton(ev, B, theta, scale, gtol, *, maxiter, limit=None, floor=None, risk_
     nit = np.zeros(k, dtype=np.int64)
     status = np.full(k, -1)
     fresh = np.ones(k, dtype=bool)
-    drift = np.zeros(k, dtype=bool)
+    grow = np.zeros(k)  # > 0: drifting outwards, the factor to try next
     H = np.zeros((k, d, d))
     held, Bh = np.arange(k), B
     while True:
@@ -230,60 +232,65 @@ def _newton(ev, B, theta, scale, gtol, *, maxiter, limit=None, floor=None, risk_
             gn = np.linalg.norm(g[F], axis=1)
             status[F[gn <= gtol[F]]] = 0
             if limit is not None:
-                pos = np.searchsorted(held, F)
-                z = np.einsum("dnk,kd->nk", Bh[:, :, pos], theta[F])
+                z = np.einsum("dnk,kd->nk", _subset(Bh, held, F), theta[F])
                 P, N = (z > 0).sum(0), (z < 0).sum(0)
                 L = (limit[0] * P + limit[1] * N + limit[2] * (n - P - N)) / n
-                at_limit = (np.abs(f[F] - L) <= risk_tol) & (f[F] >= floor[F])
-                status[F[at_limit & (status[F] < 0)]] = 3
+                rg = np.linalg.norm(theta[F], axis=1) * gn
+                worse = (grow[F] > 0) & (L >= floor[F]) & (rg <= 0.1 * (f[F] - floor[F]))
+                stop = (f[F] >= floor[F]) & ((((f[F] - L) >= 0) & ((f[F] - L) <= risk_tol)) | worse)
+                status[F[stop & (status[F] < 0)]] = 3
             status[F[(nit[F] >= maxiter) & (status[F] < 0)]] = 1
             F = F[status[F] < 0]
-            run = np.flatnonzero(status < 0)
+        run = np.flatnonzero(status < 0)
         if run.size == 0:
             break
-        if F.size:  # forward-difference Hessian at the new points
-            BF = _subset(Bh, held, F)
-            h = 2.0**-26 * np.maximum(np.linalg.norm(theta[F], axis=1), scale[F])
+        moved = np.zeros(0, dtype=np.int64)
+        Dr = F[grow[F] > 0]
+        if Dr.size:  # drifting columns: try theta * grow alone
+            fd, gd = ev(_subset(Bh, held, Dr), grow[Dr, None] * theta[Dr])
+            up = (fd < f[Dr]) & np.isfinite(fd)
+            moved = Dr[up]
+            theta[moved] *= grow[moved, None]
+            f[moved], g[moved] = fd[up], gd[up]
+            nit[moved] += 1
+            grow[Dr[~up]] = 0.0
+        G = np.setdiff1d(run, moved, assume_unique=True)
+        if G.size == 0:
+            continue
+        BG = _subset(Bh, held, G)
+        Fh = G[fresh[G]]
+        if Fh.size:  # forward-difference Hessian at the new points
+            BF = BG if Fh.size == G.size else Bh[:, :, np.searchsorted(held, Fh)]
+            h = 2.0**-26 * np.maximum(np.linalg.norm(theta[Fh], axis=1), scale[Fh])
             for j in range(d):
-                tj = theta[F].copy()
+                tj = theta[Fh].copy()
                 tj[:, j] += h
                 _, gj = ev(BF, tj)
-                H[F, :, j] = (gj - g[F]) / (tj[:, j] - theta[F, j])[:, None]  # the step actually taken
-            H[F] = 0.5 * (H[F] + H[F].transpose(0, 2, 1))
-            nit[F] += 1
-            fresh[F] = False
-        gr = g[held]
+                H[Fh, :, j] = (gj - g[Fh]) / (tj[:, j] - theta[Fh, j])[:, None]  # the step actually taken
+            H[Fh] = 0.5 * (H[Fh] + H[Fh].transpose(0, 2, 1))
+            nit[Fh] += 1
+            fresh[Fh] = False
+        gr, th = g[G], theta[G]
         gn = np.linalg.norm(gr, axis=1)
-        lam = np.maximum(0.0, -_lambda_min(H[held])) + mu[held] * gn / scale[held]
-        s = _solve(H[held], gr, lam)
-        cap = 4.0 * np.maximum(np.linalg.norm(theta[held], axis=1), scale[held])
+        tn = np.linalg.norm(th, axis=1)
+        lam = np.maximum(0.0, -_lambda_min(H[G])) + mu[G] * gn / scale[G]
+        s = _solve(H[G], gr, lam)
         sn = np.linalg.norm(s, axis=1)
-        s *= np.minimum(1.0, cap / np.maximum(sn, 1e-300))[:, None]
-        trial = theta[held] + s
-        ft, gt = ev(Bh, trial)
+        s *= np.minimum(1.0, 4.0 * np.maximum(tn, scale[G]) / np.maximum(sn, 1e-300))[:, None]
+        ft, gt = ev(BG, th + s)
         gs = np.einsum("kd,kd->k", gr, s)
         # Armijo; or, once the predicted decrease is below the risk's rounding, a smaller gradient
-        flat = (ft <= f[held] + 8 * _EPS * np.abs(f[held])) & (-gs <= 64 * _EPS * np.abs(f[held]))
-        ok = ((ft <= f[held] + 1e-4 * gs) | (flat & (np.linalg.norm(gt, axis=1) < 0.9 * gn))) & np.isfinite(ft)
-        if limit is not None:  # drifting outwards (last step radial): also try doubling theta
-            D = np.flatnonzero(drift[held] & (np.einsum("kd,kd->k", gr, theta[held]) < 0))
-            if D.size:
-                fd, gd = ev(_subset(Bh, held, held[D]), 2.0 * theta[held[D]])
-                better = fd < np.where(ok[D], ft[D], f[held[D]])
-                Db = D[better]
-                trial[Db], ft[Db], gt[Db] = 2.0 * theta[held[Db]], fd[better], gd[better]
-                ok[Db] = True
-        live = status[held] < 0
-        acc, rej = held[ok & live], held[~ok & live]
+        flat = (ft <= f[G] + 8 * _EPS * np.abs(f[G])) & (-gs <= 64 * _EPS * np.abs(f[G]))
+        ok = ((ft <= f[G] + 1e-4 * gs) | (flat & (np.linalg.norm(gt, axis=1) < 0.9 * gn))) & np.isfinite(ft)
+        acc, rej = G[ok], G[~ok]
         if limit is not None:
-            step = trial[ok & live] - theta[acc]
-            drift[acc] = np.einsum("kd,kd->k", step, theta[acc]) > 0.9 * np.linalg.norm(step, axis=1) * np.linalg.norm(
-                theta[acc], axis=1)
-        theta[acc], f[acc], g[acc] = trial[ok & live], ft[ok & live], gt[ok & live]
+            radial = np.einsum("kd,kd->k", s[ok], th[ok]) > 0.9 * sn[ok] * tn[ok]
+            grow[acc] = np.where(radial, 2.0, 0.0)
+        theta[acc], f[acc], g[acc] = th[ok] + s[ok], ft[ok], gt[ok]
         fresh[acc] = True
         mu[acc] = np.maximum(mu[acc] / 4.0, 1e-8)
         mu[rej] *= 4.0
-        tiny = sn[~ok & live] <= 1e-15 * np.maximum(np.linalg.norm(theta[rej], axis=1), scale[rej])
+        tiny = sn[~ok] <= 1e-15 * np.maximum(tn[~ok], scale[rej])
         status[rej[(mu[rej] > 1e16) | tiny]] = 2
     return theta, f, g, nit, status
 
@@ -500,13 +507,16 @@ def _convex(loss, prof, V, *, tol, maxiter, theta0):
     return out
 
 
-def _starts(V, sw_angle, mean_dir, s, user):
+# the search's starts: (base direction, rotation, target mean |margin|), base "rep" (the best arc's
+# representative) or "mean" (the centroid direction mean(v): where descent from theta = 0 goes)
+_START_SPEC = (("rep", 0.0, 1.0), ("rep", 0.0, 4.0), ("rep", 0.0, 16.0), ("mean", 0.0, 1.0), ("rep", np.pi, 2.0))
+
+
+def _starts(V, rep, mean_dir, s, user):
     """Start points of the finite search per trial ``(T, S, 2)`` (module docstring)."""
-    T = V.shape[0]
-    dirs = [(sw_angle, 1.0), (sw_angle, 4.0), (mean_dir, 1.0)] + [(sw_angle + a, 1.0) for a in _RING]
     pts = []
-    for a, c in dirs:
-        u = _unit(a)
+    for base, shift, c in _START_SPEC:
+        u = _unit((rep if base == "rep" else mean_dir) + shift)
         m = np.mean(np.abs(np.einsum("tnd,td->tn", V, u)), axis=1)
         r = c / np.where(m > 0, m, s)
         pts.append(r[:, None] * u)
