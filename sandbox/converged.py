@@ -314,7 +314,7 @@ def _wrap(a):
     return np.pi - np.mod(np.pi - a, 2 * np.pi)
 
 
-def _event_lines(loss, prof: _Profile, V, sw, groups, *, tol, maxiter):
+def _event_lines(loss, prof: _Profile, V, sw, groups, *, tol, maxiter, risk_tol=RISK_TOL):
     """Limits along the event lines of mixed groups (:func:`sandbox._sweep.mixed_groups`).
 
     For a group ``E`` (sorted slice ``[a, b)`` of trial ``t``, upper-half-plane angle ``g``,
@@ -324,8 +324,10 @@ def _event_lines(loss, prof: _Profile, V, sw, groups, *, tol, maxiter):
     ``P`` and ``N`` counting the other points' signs. ``F_E`` is minimised over ``s`` by 1-D damped
     Newton from ``s = 0`` and ``s = +-{1, 4} / mean |v_E|`` and compared with its limits
     ``s -> +-inf``: to tolerance, not exactly. Returns, per group, ``F_E``, the offset ``s w`` (zero
-    when a limit ``s -> +-inf`` wins: the line is then no better than a neighbouring arc), whether
-    the minimisation converged, and per half ``(angle of u, P, N)``.
+    when a limit ``s -> +-inf`` wins within ``risk_tol``: the line is then no better than a
+    neighbouring arc), whether the minimisation converged, per half ``(angle of u, P, N)``, whether
+    the line beats its limits, and how many more signs of ``s`` (-, 0, +: classifications of the
+    line's points) attain ``F_E`` within ``risk_tol`` (0: none).
     """
     t, a, b = groups
     size = b - a
@@ -347,7 +349,13 @@ def _event_lines(loss, prof: _Profile, V, sw, groups, *, tol, maxiter):
     r = np.arange(m)
     jb = np.argmin(F, axis=1)
     lim = ends.min(axis=1)
-    use_lim = lim <= F[r, jb]
+    use_lim = lim <= F[r, jb] + risk_tol
+    s_all = th[:, 0].reshape(m, S)
+    # optima of F_E with different signs of s classify the line's points differently (|s| mean|c| <= 1e-6
+    # counts as s = 0: the convex case's unique optimum is found to about that from both sides)
+    sgn = np.sign(s_all) * (np.abs(s_all) * mean_c[:, None] > 1e-6)
+    opt = np.abs(F - F[r, jb][:, None]) <= risk_tol
+    twin = sum(np.any(opt & (sgn == v), axis=1).astype(np.int64) for v in (-1, 0, 1)) - 1
     FE = np.where(use_lim, lim, F[r, jb])
     offset = np.where(use_lim, 0.0, th[:, 0].reshape(m, S)[r, jb])[:, None] * _unit(sw.g[t, a])
     ok = use_lim | (st.reshape(m, S)[r, jb] == 0)
@@ -356,7 +364,7 @@ def _event_lines(loss, prof: _Profile, V, sw, groups, *, tol, maxiter):
     others = sw.nz[t] - size
     halves = [(sw.g[t, a] - 0.5 * np.pi, P_first, others - P_first),
               (sw.g[t, a] + 0.5 * np.pi, others - P_first, P_first)]
-    return FE, offset, ok, halves
+    return FE, offset, ok, halves, ~use_lim, np.where(use_lim, 0, twin)
 
 
 
@@ -474,7 +482,7 @@ def _convex(loss, prof, V, *, tol, maxiter, theta0):
             hit = (others > 0) & ((P == others) | (P == 0)) & ~sep[groups[0]]
             if hit.any():
                 sel = tuple(x[hit] for x in groups)
-                FE, offset, ok, halves = _event_lines(loss, prof, V, sw, sel, tol=tol, maxiter=maxiter)
+                FE, offset, ok, halves, _, twin = _event_lines(loss, prof, V, sw, sel, tol=tol, maxiter=maxiter)
                 first = P[hit] == others[hit]
                 ang_e = np.where(first, halves[0][0], halves[1][0])
                 te = sel[0]
@@ -482,6 +490,7 @@ def _convex(loss, prof, V, *, tol, maxiter, theta0):
                 weak[te] = True
                 out["direction"][te], out["offset"][te] = _unit(ang_e), offset
                 out["risk"][te], out["limit_risk"][te], out["converged"][te] = val, val, ok
+                out["n_min"][te] = 1 + twin
                 out["arc"][te] = np.stack([_wrap(ang_e), _wrap(ang_e)], 1)
         unb = sep | weak
     else:
@@ -565,20 +574,20 @@ def _bounded(loss, prof, V, *, tol, maxiter, risk_tol, starts):
         keep = (others > 0) & (lb < L_arc[te] + risk_tol)
         if keep.any():
             sel = tuple(x[keep] for x in groups)
-            FE, offset, ok, halves = _event_lines(loss, prof, V, sw, sel, tol=tol, maxiter=maxiter)
-            line = np.linalg.norm(offset, axis=1) > 0  # a finite offset: strictly below both neighbouring arcs
+            FE, offset, ok, halves, line, twin = _event_lines(loss, prof, V, sw, sel, tol=tol, maxiter=maxiter,
+                                                              risk_tol=risk_tol)
             for a_h, P_h, N_h in halves:
                 val = np.where(line, (prof.phi_plus * P_h + np.where(N_h > 0, prof.phi_minus * N_h, 0.0)
                                       + prof.phi_zero * Z[sel[0]] + FE) / n, np.inf)
                 for i in np.argsort(val)[::-1]:  # best last, so it wins the assignment
                     t = sel[0][i]
                     if val[i] < L_star[t] - risk_tol:
-                        n_min[t] = 1
+                        n_min[t] = 1 + twin[i]
                         L_star[t], direction[t], out["offset"][t] = val[i], _unit(a_h[i]), offset[i]
                         out["arc"][t] = (_wrap(a_h[i]), _wrap(a_h[i]))
                         converged[t] = ok[i]
                     elif val[i] <= L_star[t] + risk_tol:
-                        n_min[t] += 1
+                        n_min[t] += 1 + twin[i]
     # finite search, except where some direction classifies every nonzero point correctly: no finite
     # theta reaches phi(+inf) there (phi > phi(+inf) is not assumed: the limit is still the infimum)
     search = np.flatnonzero(Pbest < nz)
@@ -603,13 +612,10 @@ def _bounded(loss, prof, V, *, tol, maxiter, risk_tol, starts):
         out["nit"][search] = nit.reshape(-1, S).sum(1)
         win = fb < L_star[search] - risk_tol
         finite[search[win]] = True
-        for i in np.flatnonzero(np.any(np.abs(f - np.where(win, fb, L_star[search])[:, None]) <= risk_tol, axis=1)):
-            t = search[i]
-            zs = [np.sign(V[t] @ th[i, j]) for j in range(S) if abs(f[i, j] - (fb[i] if win[i] else L_star[t])) <= risk_tol]
-            if win[i]:  # distinct sign patterns among the finite minimisers
-                n_min[t] = len({z.tobytes() for z in zs})
-            else:  # a finite point as good as the limit, whose pattern no minimising arc has
-                n_min[t] += int(any((z == 0).any() or (z > 0).sum() != Pbest[t] for z in zs))
+        for i in np.flatnonzero(win & (np.sum(np.abs(f - fb[:, None]) <= risk_tol, axis=1) > 1)):
+            t = search[i]  # distinct sign patterns among the finite minimisers within risk_tol
+            zs = {np.sign(V[t] @ th[i, j]).tobytes() for j in range(S) if f[i, j] - fb[i] <= risk_tol}
+            n_min[t] = len(zs)
         w = search[win]
         tw = th[rs[win], jb[win]]
         rw = np.linalg.norm(tw, axis=1)
