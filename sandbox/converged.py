@@ -11,7 +11,7 @@ the loss's flags and values only (``loss.convex``, ``loss.bounded``, ``loss(z)``
 
 * **convex, bounded below** (``phi'(+inf) = 0``, ``phi'(-inf) < 0``: logistic, Huberised): a
   finite minimiser exists iff no direction weakly separates the ``v_i``. Separability is decided
-  exactly in ``d = 2`` (the angular sweep of :mod:`sandbox._sweep`) and by linear programs
+  exactly in ``d = 2`` (the angular sweep of :mod:`sandbox._converged_parts`) and by linear programs
   otherwise. Separable trials are ``unbounded``: the infimum ``phi(+inf) * (fraction of nonzero v)``
   (plus ``phi(0)`` for zero ``v``) is approached along a whole cone of directions; the
   representative is the max-margin direction (the limit of gradient descent for
@@ -26,11 +26,15 @@ the loss's flags and values only (``loss.convex``, ``loss.bounded``, ``loss(z)``
   together with the limits along the event lines of points lying on one line through the origin on
   both sides of it (there ``r u + s w`` keeps their margins at ``s sigma_i |v_i|``: a 1-D problem).
   Whether a **finite** ``theta`` does better is decided **to a tolerance** by a multi-start local
-  search (not exhaustive, never exact): damped Newton from the best arcs' representatives at two
-  radii, the centroid direction ``mean(v)`` (where descent from ``theta = 0`` starts), three more
-  directions around the circle and any ``starts`` given; a finite point wins only if its risk is
-  below the limit by more than ``risk_tol``. Data that some direction separates need no search: no
-  finite point can then reach ``phi(+inf)`` (the bound is exact).
+  search (not exhaustive, never exact): damped Newton from the best arc's representative at
+  radii where the mean |margin| is 1, 4 and 16, from the opposite direction (mean |margin| 2), from
+  the centroid direction ``mean(v)`` (where descent from ``theta = 0`` starts) and from any ``starts``
+  given; a finite point wins only if its risk is below the limit by more than ``risk_tol``. Data
+  that some direction separates need no search: ``phi(+inf)`` bounds every risk from below, so the
+  limit is the infimum (exact). An infinite-radius fit's representative is the direction of its arc
+  that maximises the smallest positive margin (ties between minimising arcs: the largest such margin).
+  A finite point within ``risk_tol`` of the limit is not preferred to it (e.g. a minimum at huge
+  radius that beats the limit by 1e-50 is reported as the limit).
 
 Damped Newton (all trials and starts as columns of one array, as in :mod:`sandbox.slsqp`). Losses give
 ``phi`` and ``phi'`` only, so the Hessian is a forward difference of the exact mean gradient,
@@ -49,24 +53,21 @@ Every trial's result is reported with ``unbounded``, ``tie`` and ``converged`` f
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
 
-from . import _sweep
+from . import _converged_parts as _parts
+from ._converged_parts import R_INF, RISK_TOL, event_lines, newton, unit
 from ._checks import check_data, check_interval, check_loss, check_positive_int
 from ._kernels import BlockedEval
 
 __all__ = ["ConvergedFit", "fit_converged", "loss_kind", "bytes_per_trial", "R_INF", "TOL", "RISK_TOL"]
 
-R_INF = 1e300  # theta = R_INF * direction stands for radius = inf (as in sandbox.population)
 TOL = 1e-10  # gradient-norm tolerance, relative to the trial's rms ||v_i||
-RISK_TOL = 1e-12  # a finite point beats a limit (or ties with it) only by more than this
 MAXITER = 100  # Newton iterations per run
 DEFAULT_CHUNK_BYTES = 256 * 2**20
-_EPS = float(np.finfo(float).eps)
 _PROBE = np.concatenate([-np.logspace(3, -3, 61), [0.0], np.logspace(-3, 3, 61)])
 
 
@@ -172,129 +173,6 @@ def _profile(loss) -> _Profile:
 # --------------------------------------------------------------------------------------------------
 
 
-def _solve(H, g, lam):
-    """``-(H + lam I)^-1 g`` per column (closed form in d <= 2)."""
-    d = g.shape[1]
-    if d == 1:
-        return -g / (H[:, 0, 0] + lam)[:, None]
-    if d == 2:
-        a, b, c = H[:, 0, 0] + lam, H[:, 0, 1], H[:, 1, 1] + lam
-        det = a * c - b * b
-        return -np.stack([c * g[:, 0] - b * g[:, 1], a * g[:, 1] - b * g[:, 0]], axis=1) / det[:, None]
-    A = H + lam[:, None, None] * np.eye(d)
-    return -np.linalg.solve(A, g[..., None])[..., 0]
-
-
-def _lambda_min(H):
-    d = H.shape[1]
-    if d == 1:
-        return H[:, 0, 0]
-    if d == 2:
-        a, b, c = H[:, 0, 0], H[:, 0, 1], H[:, 1, 1]
-        return 0.5 * (a + c) - np.hypot(0.5 * (a - c), b)
-    return np.linalg.eigvalsh(H)[:, 0]
-
-
-def _subset(Bh, held, cols):
-    """The columns ``cols`` (a sorted subset of ``held``) of ``Bh``: a view when they are all of them."""
-    return Bh if cols.size == held.size else Bh[:, :, np.searchsorted(held, cols)]
-
-
-def _newton(ev, B, theta, scale, gtol, *, maxiter, limit=None, floor=None, risk_tol=RISK_TOL):
-    """Damped Newton (module docstring) on the columns of ``B`` ``(d, n, k)`` from ``theta`` ``(k, d)``.
-
-    ``scale`` ``(k,)``: a length in theta-space (``1/s``); ``gtol`` ``(k,)``: gradient tolerance.
-    The non-convex search (``limit = (phi(+inf), phi(-inf), phi(0))`` given) adds two things. A
-    column whose accepted step was radial and outwards *drifts*: it next tries ``2 theta`` (one
-    evaluation, no Hessian) while the risk decreases, then resumes Newton. And a column stops
-    (status 3) when its risk is not below ``floor`` and exceeds its direction's limit ``L(u)`` by at
-    most ``risk_tol`` (it has reached infinity from above), or when it drifts along a ray whose limit
-    is not below ``floor`` with ``||theta|| ||grad||`` under a tenth of its gap to ``floor`` (a
-    heuristic: the search is not exhaustive). Returns ``theta, f, g, nit, status``: status 0
-    (gradient tolerance), 1 (``maxiter``), 2 (no decrease possible: rounding), 3 (as above).
-    """
-    d, n, k = B.shape
-    theta = theta.copy()
-    f, g = ev(B, theta)
-    mu = np.ones(k)
-    nit = np.zeros(k, dtype=np.int64)
-    status = np.full(k, -1)
-    fresh = np.ones(k, dtype=bool)
-    grow = np.zeros(k)  # > 0: drifting outwards, the factor to try next
-    H = np.zeros((k, d, d))
-    held, Bh = np.arange(k), B
-    while True:
-        run = np.flatnonzero(status < 0)
-        if run.size and run.size < 0.85 * held.size:
-            Bh, held = Bh[:, :, np.searchsorted(held, run)], run
-        F = run[fresh[run]]
-        if F.size:
-            gn = np.linalg.norm(g[F], axis=1)
-            status[F[gn <= gtol[F]]] = 0
-            if limit is not None:
-                z = np.einsum("dnk,kd->nk", _subset(Bh, held, F), theta[F])
-                P, N = (z > 0).sum(0), (z < 0).sum(0)
-                L = (limit[0] * P + limit[1] * N + limit[2] * (n - P - N)) / n
-                rg = np.linalg.norm(theta[F], axis=1) * gn
-                worse = (grow[F] > 0) & (L >= floor[F]) & (rg <= 0.1 * (f[F] - floor[F]))
-                stop = (f[F] >= floor[F]) & ((((f[F] - L) >= 0) & ((f[F] - L) <= risk_tol)) | worse)
-                status[F[stop & (status[F] < 0)]] = 3
-            status[F[(nit[F] >= maxiter) & (status[F] < 0)]] = 1
-            F = F[status[F] < 0]
-        run = np.flatnonzero(status < 0)
-        if run.size == 0:
-            break
-        moved = np.zeros(0, dtype=np.int64)
-        Dr = F[grow[F] > 0]
-        if Dr.size:  # drifting columns: try theta * grow alone
-            fd, gd = ev(_subset(Bh, held, Dr), grow[Dr, None] * theta[Dr])
-            up = (fd < f[Dr]) & np.isfinite(fd)
-            moved = Dr[up]
-            theta[moved] *= grow[moved, None]
-            f[moved], g[moved] = fd[up], gd[up]
-            nit[moved] += 1
-            grow[Dr[~up]] = 0.0
-        G = np.setdiff1d(run, moved, assume_unique=True)
-        if G.size == 0:
-            continue
-        BG = _subset(Bh, held, G)
-        Fh = G[fresh[G]]
-        if Fh.size:  # forward-difference Hessian at the new points
-            BF = BG if Fh.size == G.size else Bh[:, :, np.searchsorted(held, Fh)]
-            h = 2.0**-26 * np.maximum(np.linalg.norm(theta[Fh], axis=1), scale[Fh])
-            for j in range(d):
-                tj = theta[Fh].copy()
-                tj[:, j] += h
-                _, gj = ev(BF, tj)
-                H[Fh, :, j] = (gj - g[Fh]) / (tj[:, j] - theta[Fh, j])[:, None]  # the step actually taken
-            H[Fh] = 0.5 * (H[Fh] + H[Fh].transpose(0, 2, 1))
-            nit[Fh] += 1
-            fresh[Fh] = False
-        gr, th = g[G], theta[G]
-        gn = np.linalg.norm(gr, axis=1)
-        tn = np.linalg.norm(th, axis=1)
-        lam = np.maximum(0.0, -_lambda_min(H[G])) + mu[G] * gn / scale[G]
-        s = _solve(H[G], gr, lam)
-        sn = np.linalg.norm(s, axis=1)
-        s *= np.minimum(1.0, 4.0 * np.maximum(tn, scale[G]) / np.maximum(sn, 1e-300))[:, None]
-        ft, gt = ev(BG, th + s)
-        gs = np.einsum("kd,kd->k", gr, s)
-        # Armijo; or, once the predicted decrease is below the risk's rounding, a smaller gradient
-        flat = (ft <= f[G] + 8 * _EPS * np.abs(f[G])) & (-gs <= 64 * _EPS * np.abs(f[G]))
-        ok = ((ft <= f[G] + 1e-4 * gs) | (flat & (np.linalg.norm(gt, axis=1) < 0.9 * gn))) & np.isfinite(ft)
-        acc, rej = G[ok], G[~ok]
-        if limit is not None:
-            radial = np.einsum("kd,kd->k", s[ok], th[ok]) > 0.9 * sn[ok] * tn[ok]
-            grow[acc] = np.where(radial, 2.0, 0.0)
-        theta[acc], f[acc], g[acc] = th[ok] + s[ok], ft[ok], gt[ok]
-        fresh[acc] = True
-        mu[acc] = np.maximum(mu[acc] / 4.0, 1e-8)
-        mu[rej] *= 4.0
-        tiny = sn[~ok] <= 1e-15 * np.maximum(tn[~ok], scale[rej])
-        status[rej[(mu[rej] > 1e16) | tiny]] = 2
-    return theta, f, g, nit, status
-
-
 # --------------------------------------------------------------------------------------------------
 # Pieces shared by the families
 # --------------------------------------------------------------------------------------------------
@@ -305,68 +183,9 @@ def _columns(V: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(V.transpose(2, 1, 0))
 
 
-def _unit(a):
-    return np.stack([np.cos(a), np.sin(a)], axis=-1)
-
-
 def _wrap(a):
     """Angle in ``(-pi, pi]``."""
     return np.pi - np.mod(np.pi - a, 2 * np.pi)
-
-
-def _event_lines(loss, prof: _Profile, V, sw, groups, *, tol, maxiter, risk_tol=RISK_TOL):
-    """Limits along the event lines of mixed groups (:func:`sandbox._sweep.mixed_groups`).
-
-    For a group ``E`` (sorted slice ``[a, b)`` of trial ``t``, upper-half-plane angle ``g``,
-    ``w = (cos g, sin g)``), along ``u = (sin g, -cos g)`` (first half of the sweep) and ``-u``
-    (second half) the model ``r u + s w`` has, as ``r -> inf``, the risk
-    ``(1/n)[phi(+inf) P + phi(-inf) N + phi(0) Z + F_E(s)]``, ``F_E(s) = sum_E phi(s sigma_i |v_i|)``,
-    ``P`` and ``N`` counting the other points' signs. ``F_E`` is minimised over ``s`` by 1-D damped
-    Newton from ``s = 0`` and ``s = +-{1, 4} / mean |v_E|`` and compared with its limits
-    ``s -> +-inf``: to tolerance, not exactly. Returns, per group, ``F_E``, the offset ``s w`` (zero
-    when a limit ``s -> +-inf`` wins within ``risk_tol``: the line is then no better than a
-    neighbouring arc), whether the minimisation converged, per half ``(angle of u, P, N)``, whether
-    the line beats its limits, and how many more signs of ``s`` (-, 0, +: classifications of the
-    line's points) attain ``F_E`` within ``risk_tol`` (0: none).
-    """
-    t, a, b = groups
-    size = b - a
-    K = int(size.max())
-    j = a[:, None] + np.arange(K)[None, :]
-    inside = j < b[:, None]
-    j = np.minimum(j, V.shape[1] - 1)
-    c = np.where(inside, sw.sigma[t[:, None], j] * np.linalg.norm(V[t[:, None], sw.order[t[:, None], j]], axis=-1), 0.0)
-    pad = (K - size) * prof.phi_zero  # padding with c = 0 adds phi(0) per entry
-    ends = np.stack([_value(loss, np.sign(c) * R_INF).sum(1), _value(loss, -np.sign(c) * R_INF).sum(1)], 1) - pad[:, None]
-    mean_c = np.abs(c).sum(1) / size
-    s0 = np.array([0.0, 1.0, -1.0, 4.0, -4.0])
-    m, S = len(t), len(s0)
-    Bc = np.ascontiguousarray(np.repeat(c, S, axis=0).T[None])  # (1, K, m * S)
-    sc = np.repeat(1.0 / mean_c, S)
-    th, f, _, _, st = _newton(BlockedEval(loss, 1), Bc, (s0[None, :] / mean_c[:, None]).reshape(-1, 1), sc,
-                              tol * np.repeat(mean_c * size / K, S), maxiter=maxiter)
-    F = (f * K).reshape(m, S) - pad[:, None]
-    r = np.arange(m)
-    jb = np.argmin(F, axis=1)
-    lim = ends.min(axis=1)
-    use_lim = lim <= F[r, jb] + risk_tol
-    s_all = th[:, 0].reshape(m, S)
-    # optima of F_E with different signs of s classify the line's points differently (|s| mean|c| <= 1e-6
-    # counts as s = 0: the convex case's unique optimum is found to about that from both sides)
-    sgn = np.sign(s_all) * (np.abs(s_all) * mean_c[:, None] > 1e-6)
-    opt = np.abs(F - F[r, jb][:, None]) <= risk_tol
-    twin = sum(np.any(opt & (sgn == v), axis=1).astype(np.int64) for v in (-1, 0, 1)) - 1
-    FE = np.where(use_lim, lim, F[r, jb])
-    offset = np.where(use_lim, 0.0, th[:, 0].reshape(m, S)[r, jb])[:, None] * _unit(sw.g[t, a])
-    ok = use_lim | (st.reshape(m, S)[r, jb] == 0)
-    e_minus = np.array([int((sw.sigma[tt, aa:bb] < 0).sum()) for tt, aa, bb in zip(t, a, b)], dtype=np.int64)
-    P_first = sw.P1[t, a] - e_minus
-    others = sw.nz[t] - size
-    halves = [(sw.g[t, a] - 0.5 * np.pi, P_first, others - P_first),
-              (sw.g[t, a] + 0.5 * np.pi, others - P_first, P_first)]
-    return FE, offset, ok, halves, ~use_lim, np.where(use_lim, 0, twin)
-
-
 
 
 def _blank(T, d):
@@ -463,32 +282,32 @@ def _convex(loss, prof, V, *, tol, maxiter, theta0):
     nz = np.any(V != 0, axis=-1).sum(1)
     sep_value = _limit_value(prof, nz, 0, n - nz, n)
     if d == 2:
-        sw = _sweep.sweep(V)
+        sw = _parts.sweep(V)
         c1, c2 = sw.valid & (sw.P1 == nz[:, None]), sw.inner & (sw.P1 == 0)
         sep = (c1.any(1) | c2.any(1)) & (nz > 0)
         tt = np.flatnonzero(sep)
         half = np.where(c1[tt].any(1), 0, 1)
         k = np.where(half == 0, np.argmax(c1[tt], 1), np.argmax(c2[tt], 1))
-        ang, _ = _sweep.max_margin_angles(V, sw, tt, k, half)
-        lo, hi = _sweep.arc_angles(sw, tt, k, half)
-        u = _unit(ang)
+        ang, _ = _parts.max_margin_angles(V, sw, tt, k, half)
+        lo, hi = _parts.arc_angles(sw, tt, k, half)
+        u = unit(ang)
         out["arc"][tt] = np.stack([_wrap(lo), _wrap(lo) + (hi - lo)], 1)
         out["direction"][tt], out["risk"][tt], out["limit_risk"][tt] = u, sep_value[tt], sep_value[tt]
         out["converged"][tt] = True
         weak = np.zeros(T, dtype=bool)
-        groups = _sweep.mixed_groups(sw)
+        groups = _parts.mixed_groups(sw)
         if len(groups[0]):  # weakly separable: every other point positive along a mixed group's line
             P, others = _group_counts(sw, groups)
             hit = (others > 0) & ((P == others) | (P == 0)) & ~sep[groups[0]]
             if hit.any():
                 sel = tuple(x[hit] for x in groups)
-                FE, offset, ok, halves, _, twin = _event_lines(loss, prof, V, sw, sel, tol=tol, maxiter=maxiter)
+                FE, offset, ok, halves, _, twin = event_lines(loss, prof, V, sw, sel, tol=tol, maxiter=maxiter)
                 first = P[hit] == others[hit]
                 ang_e = np.where(first, halves[0][0], halves[1][0])
                 te = sel[0]
                 val = (prof.phi_plus * others[hit] + prof.phi_zero * (n - nz[te]) + FE) / n
                 weak[te] = True
-                out["direction"][te], out["offset"][te] = _unit(ang_e), offset
+                out["direction"][te], out["offset"][te] = unit(ang_e), offset
                 out["risk"][te], out["limit_risk"][te], out["converged"][te] = val, val, ok
                 out["n_min"][te] = 1 + twin
                 out["arc"][te] = np.stack([_wrap(ang_e), _wrap(ang_e)], 1)
@@ -507,7 +326,7 @@ def _convex(loss, prof, V, *, tol, maxiter, theta0):
     rest = np.flatnonzero(~unb)
     if rest.size:
         start = np.zeros((rest.size, d)) if theta0 is None else theta0[rest, 0]
-        th, f, g, nit, st = _newton(BlockedEval(loss, d), _columns(V[rest]), start, 1.0 / s[rest], tol * s[rest],
+        th, f, g, nit, st = newton(BlockedEval(loss, d), _columns(V[rest]), start, 1.0 / s[rest], tol * s[rest],
                                     maxiter=maxiter)
         r = np.linalg.norm(th, axis=1)
         out["theta"][rest], out["radius"][rest], out["risk"][rest], out["finite_risk"][rest] = th, r, f, f
@@ -525,7 +344,7 @@ def _starts(V, rep, mean_dir, s, user):
     """Start points of the finite search per trial ``(T, S, 2)`` (module docstring)."""
     pts = []
     for base, shift, c in _START_SPEC:
-        u = _unit((rep if base == "rep" else mean_dir) + shift)
+        u = unit((rep if base == "rep" else mean_dir) + shift)
         m = np.mean(np.abs(np.einsum("tnd,td->tn", V, u)), axis=1)
         r = c / np.where(m > 0, m, s)
         pts.append(r[:, None] * u)
@@ -537,7 +356,7 @@ def _bounded(loss, prof, V, *, tol, maxiter, risk_tol, starts):
     T, n, _ = V.shape
     out = _blank(T, 2)
     s = _rms(V)
-    sw = _sweep.sweep(V)
+    sw = _parts.sweep(V)
     nz, Z = sw.nz, n - sw.nz
     P1, P2 = sw.P1, sw.nz[:, None] - sw.P1
     v1 = np.where(sw.valid, _limit_value(prof, P1, P2, Z[:, None], n), np.inf)
@@ -556,17 +375,17 @@ def _bounded(loss, prof, V, *, tol, maxiter, risk_tol, starts):
     (t1, k1), (t2, k2) = np.nonzero(b1), np.nonzero(b2)
     tt, kk = np.r_[t1, t2], np.r_[k1, k2]
     hh = np.r_[np.zeros(len(t1), dtype=np.int64), np.ones(len(t2), dtype=np.int64)]
-    ang, margin = _sweep.max_margin_angles(V, sw, tt, kk, hh)
+    ang, margin = _parts.max_margin_angles(V, sw, tt, kk, hh)
     pick = np.lexsort((-margin, tt))
     first = pick[np.r_[True, tt[pick][1:] != tt[pick][:-1]]]  # per trial: the largest max-margin
-    lo, hi = _sweep.arc_angles(sw, tt[first], kk[first], hh[first])
+    lo, hi = _parts.arc_angles(sw, tt[first], kk[first], hh[first])
     rep = ang[first]
     out["arc"][:] = np.stack([_wrap(lo), _wrap(lo) + (hi - lo)], 1)
     L_star = L_arc.copy()
-    direction = _unit(rep)
+    direction = unit(rep)
     converged = np.ones(T, dtype=bool)
     # limits along the event lines of mixed groups (points on one line through 0, on both sides)
-    groups = _sweep.mixed_groups(sw)
+    groups = _parts.mixed_groups(sw)
     if len(groups[0]):
         P, others = _group_counts(sw, groups)
         te, size = groups[0], groups[2] - groups[1]
@@ -574,7 +393,7 @@ def _bounded(loss, prof, V, *, tol, maxiter, risk_tol, starts):
         keep = (others > 0) & (lb < L_arc[te] + risk_tol)
         if keep.any():
             sel = tuple(x[keep] for x in groups)
-            FE, offset, ok, halves, line, twin = _event_lines(loss, prof, V, sw, sel, tol=tol, maxiter=maxiter,
+            FE, offset, ok, halves, line, twin = event_lines(loss, prof, V, sw, sel, tol=tol, maxiter=maxiter,
                                                               risk_tol=risk_tol)
             for a_h, P_h, N_h in halves:
                 val = np.where(line, (prof.phi_plus * P_h + np.where(N_h > 0, prof.phi_minus * N_h, 0.0)
@@ -583,7 +402,7 @@ def _bounded(loss, prof, V, *, tol, maxiter, risk_tol, starts):
                     t = sel[0][i]
                     if val[i] < L_star[t] - risk_tol:
                         n_min[t] = 1 + twin[i]
-                        L_star[t], direction[t], out["offset"][t] = val[i], _unit(a_h[i]), offset[i]
+                        L_star[t], direction[t], out["offset"][t] = val[i], unit(a_h[i]), offset[i]
                         out["arc"][t] = (_wrap(a_h[i]), _wrap(a_h[i]))
                         converged[t] = ok[i]
                     elif val[i] <= L_star[t] + risk_tol:
@@ -600,7 +419,7 @@ def _bounded(loss, prof, V, *, tol, maxiter, risk_tol, starts):
         B = np.repeat(_columns(V[search]), S, axis=2)
         floor = np.repeat(L_star[search] - risk_tol, S)
         sc = np.repeat(1.0 / s[search], S)
-        th, f, g, nit, st = _newton(BlockedEval(loss, 2), B, P0.reshape(-1, 2), sc, tol / sc, maxiter=maxiter,
+        th, f, g, nit, st = newton(BlockedEval(loss, 2), B, P0.reshape(-1, 2), sc, tol / sc, maxiter=maxiter,
                                     limit=(prof.phi_plus, prof.phi_minus, prof.phi_zero), floor=floor,
                                     risk_tol=risk_tol)
         f, st = f.reshape(-1, S), st.reshape(-1, S)
