@@ -11,6 +11,10 @@ It prints the machine, wall times, their ratio and the per-trial agreement, then
 predict identical labels (the sign of the score, 0 included) on every point of that trial's clean
 test set. The reference runs in the scaling tables only where its estimated time (from the
 head-to-head) fits ``--ref-budget``; elsewhere the row says ``skipped``. Progress goes to stderr.
+
+Last, "Converged fits": :func:`sandbox.converged.fit_converged` on the preset's trials for the three
+losses (time, flags, agreement of clean test labels with the SLSQP protocol) and, unless
+``--no-scaling``, its time against the number of trials and against ``n_train``.
 Timings are wall-clock and depend on the machine's load (printed); no test asserts on them.
 """
 
@@ -26,14 +30,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .converged import fit_converged
 from .figures import fig2a_long_servedio
 from .linear import accuracy, scores
+from .metrics import SUCCESS
 from .presets import DEFAULT_PRESET, PRESETS, get_preset
 from .registry import paper_losses
 from .slsqp import DEFAULT_CHUNK_BYTES, bytes_per_trial, fit_slsqp, fit_slsqp_scipy
 from .trials import long_servedio_trials
 
-__all__ = ["main", "machine_info", "agreement"]
+__all__ = ["main", "machine_info", "agreement", "converged_section"]
 
 # --------------------------------------------------------------------------------------------------
 # Machine
@@ -289,6 +295,67 @@ def chunks(preset, *, trials: int, seed: int, chunk_trials: int) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------
+# Converged fits (sandbox.converged)
+# --------------------------------------------------------------------------------------------------
+
+
+def _converged_all(losses, data) -> tuple[dict, float]:
+    out, total = {}, 0.0
+    for name, loss in losses.items():
+        t = time.perf_counter()
+        out[name] = fit_converged(loss, data.X_train, data.y_train)
+        total += time.perf_counter() - t
+    return out, total
+
+
+def _converged_row(preset, trials: int, n_train: int, seed: int) -> str:
+    _say(f"converged scaling: {trials} trials x n_train {n_train} ...")
+    data, t_data = _data(preset, trials, n_train, seed)
+    _, t_fit = _converged_all(_losses(preset), data)
+    per_point = 1e9 * t_fit / (trials * n_train * 3)
+    return f"{trials:>7}{n_train:>9}{t_data:>9.2f}{t_fit:>10.3f}{1e3 * t_fit / (3 * trials):>15.3f}{per_point:>15.1f}"
+
+
+def converged_section(preset, *, trials: int, seed: int, trial_grid=(), n_grid=(), n_grid_trials: int = 0) -> list[str]:
+    """Converged fits of the three paper losses on ``trials`` trials: time, flags, and agreement with the
+    SLSQP protocol (fraction of trials whose clean test labels are identical), then scaling tables."""
+    losses = _losses(preset)
+    _say(f"converged: drawing {trials} trials (n_train {preset.n_train}) ...")
+    data, _ = _data(preset, trials, preset.n_train, seed)
+    _say("converged: fitting the three losses ...")
+    fits, total = _converged_all(losses, data)
+    header = (f"{'loss':<24}{'converged s':>12}{'ms/trial':>10}{'converged':>11}{'unbounded':>11}{'tie':>7}"
+              f"{'same labels':>13}{'median acc':>12}{'SLSQP acc':>11}{f'acc>={SUCCESS:g}':>11}{'SLSQP':>7}")
+    lines = [header, "-" * len(header)]
+    for name, loss in losses.items():
+        t = time.perf_counter()
+        fit = fit_converged(loss, data.X_train, data.y_train)
+        dt = time.perf_counter() - t
+        ref = fit_slsqp(loss, data.X_train, data.y_train, maxiter=preset.slsqp_maxiter)
+        th = fit.theta / np.maximum(np.abs(fit.theta).max(axis=1, keepdims=True), 1e-300)  # R_INF-sized: rescale
+        same = agreement(th, ref.theta, data.X_test, data.y_test).labels
+        acc, acc_ref = accuracy(fit.theta, data.X_test, data.y_test), accuracy(ref.theta, data.X_test, data.y_test)
+        lines.append(
+            f"{loss.label:<24}{dt:>12.3f}{1e3 * dt / trials:>10.3f}{np.mean(fit.converged):>11.1%}"
+            f"{np.mean(fit.unbounded):>11.1%}{np.mean(fit.tie):>7.1%}{same:>13.1%}{np.median(acc):>12.3f}"
+            f"{np.median(acc_ref):>11.3f}{np.mean(acc >= SUCCESS):>11.1%}{np.mean(acc_ref >= SUCCESS):>7.1%}"
+        )
+    lines.append("-" * len(header))
+    lines.append(f"{'all three (first run)':<24}{total:>12.3f}   ({trials} trials x n_train {preset.n_train}; "
+                 "the per-loss rows are a second run)")
+    lines.append("same labels: trials whose converged and SLSQP-protocol fits predict identical clean test labels "
+                 "(information, not a check).")
+    if trial_grid or n_grid:
+        head = f"{'trials':>7}{'n_train':>9}{'data s':>9}{'fit s':>10}{'ms/trial/loss':>15}{'ns/point/loss':>15}"
+        rule = "-" * len(head)
+        lines += ["", f"time against trials (n_train {preset.n_train}, three losses)", head, rule]
+        lines += [_converged_row(preset, T, preset.n_train, seed) for T in trial_grid]
+        lines += ["", f"time against n_train ({n_grid_trials} trials, three losses)", head, rule]
+        lines += [_converged_row(preset, n_grid_trials, n, seed) for n in n_grid]
+    return lines
+
+
+# --------------------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------------------
 
@@ -372,6 +439,18 @@ def main(argv: list[str] | None = None) -> int:
             ref_cost=ref_cost, budget=budget,
         ):
             print("  " + line)
+    print()
+    c_trials = min(20, preset.trials) if args.quick else preset.trials
+    print(f"Converged fits (sandbox.converged.fit_converged; tau_huberised {preset.tau_huberised:g}, "
+          f"tau_phuber {preset.tau_phuber:g}, rho {preset.rho:g}, seed {args.seed})")
+    if args.no_scaling:
+        grids = {}
+    elif args.quick:
+        grids = dict(trial_grid=(10, 100), n_grid=(100, 1000, 10000), n_grid_trials=10)
+    else:
+        grids = dict(trial_grid=(100, 500, 1000, 5000), n_grid=(100, 1000, 10000, 100000), n_grid_trials=20)
+    for line in converged_section(preset, trials=c_trials, seed=args.seed, **grids):
+        print("  " + line)
     print()
     print(f"load {_load()} at the end; bench wall time {time.perf_counter() - start:.1f} s")
     return 0

@@ -22,6 +22,11 @@ def test_quick_bench_prints_every_table():
         assert column in out
     assert "phuber (tau=1.36)" in out
     assert "yes (bitwise)" in out and " NO" not in out  # chunks leave results bitwise identical
+    converged = out[out.index("Converged fits"):]  # the converged section comes last, with its own tables
+    for heading in ("converged s", "unbounded", "same labels", "all three (first run)", "time against trials",
+                    "time against n_train", "ns/point/loss"):
+        assert heading in converged
+    assert "phuber (tau=1.36)" in converged
 
 
 def test_in_process_without_scaling(capsys):
@@ -29,7 +34,9 @@ def test_in_process_without_scaling(capsys):
     out = capsys.readouterr().out
     assert "3 trials, n_train 200" in out and "all three" in out
     assert "Scaling" not in out
-    rows = [ln for ln in out.splitlines() if ln.strip().startswith(("logistic ", "huberised (", "phuber ("))]
+    assert "Converged fits" in out and "time against trials" not in out.split("Converged fits")[1]
+    head_to_head = out.split("Converged fits")[0]  # the converged section has rows of its own
+    rows = [ln for ln in head_to_head.splitlines() if ln.strip().startswith(("logistic ", "huberised (", "phuber ("))]
     assert len(rows) == 3 and all(ln.count("100.00%") == 3 for ln in rows)  # labels, accuracy, nit agree
 
 
