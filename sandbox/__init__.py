@@ -24,6 +24,7 @@ from .clipping import (
     clip_loss_derivative,
     clip_per_example,
 )
+from .converged import ConvergedFit, fit_converged
 from .data import (
     DiscreteDistribution,
     ding_outliers,
@@ -68,7 +69,8 @@ __all__ = [
     "flip_symmetric", "flip_exact_fraction", "flip_class_conditional", "flip_largest_margin", "flip_group",
     "flip_multiclass",
     # fit
-    "train_gd", "clipped_direction", "GDResult", "fit_slsqp", "fit_slsqp_scipy", "FitResult",
+    "train_gd", "clipped_direction", "GDResult", "fit_slsqp", "fit_slsqp_scipy", "FitResult", "fit_converged",
+    "ConvergedFit",
     # evaluate
     "scores", "margins", "risk", "risk_and_grad", "mean_grad", "accuracy", "summarise", "break_rho", "SUCCESS",
     # population

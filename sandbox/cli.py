@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--seed", type=int, default=0, help="master seed, a non-negative integer (default: 0)")
     fig.add_argument("--rho", type=float, default=None,
                      help="override the preset's noise rate, 0 <= rho < 0.5 (figures with one noise rate only)")
+    fig.add_argument("--protocol", choices=("slsqp", "converged"), default=None,
+                     help="how samples are fit: the paper's SLSQP (default) or converged fits (figures that take it)")
     fig.add_argument("--out", default="figures", help="output directory (default: figures)")
     fig.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     fig.add_argument(
@@ -115,6 +117,8 @@ def _command(name: str, args, rho: float | None, trials: int | None) -> str:
         parts.append(f"--trials {trials}")
     if rho is not None:
         parts.append(f"--rho {rho!r}")
+    if args.protocol is not None:
+        parts.append(f"--protocol {args.protocol}")
     return " ".join(parts)
 
 
@@ -157,7 +161,8 @@ def _figures(args) -> int:
     if args.seed < 0:
         raise UsageError(f"seed={args.seed!r} must be a non-negative integer")
     jobs = (os.cpu_count() or 1) if args.jobs is None else check_positive_int("jobs", args.jobs)
-    for option, value in (("rho", rho), ("trials", trials)):
+    protocol = {None: None, "slsqp": "slsqp_batched", "converged": "converged"}[args.protocol]
+    for option, value in (("rho", rho), ("trials", trials), ("protocol", protocol)):
         if value is None:
             continue
         cannot = [n for n in names if option not in figs[n].options]
@@ -168,6 +173,9 @@ def _figures(args) -> int:
     if rho is not None:
         preset = replace(preset, rho=rho)
         overrides["rho"] = rho
+    extra = {} if protocol is None else {"protocol": protocol}
+    if protocol is not None:
+        overrides["protocol"] = args.protocol
     out = Path(args.out)
     _writable_dir(out)  # the last check, and the first thing that touches the file system
     progress = _Progress(args.quiet)
@@ -196,7 +204,7 @@ def _figures(args) -> int:
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
         try:
             for name in names:
-                finish(name, _compute(name, preset, args.seed, trials, args.quiet, progress.t0, pool))
+                finish(name, _compute(name, preset, args.seed, trials, args.quiet, progress.t0, pool, extra))
         except BaseException:
             if pool is not None:
                 _stop(pool)
@@ -209,7 +217,8 @@ def _figures(args) -> int:
     order = sorted(names, key=lambda n: -figs[n].cost)
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(names)))
     try:
-        futures = {pool.submit(_compute, n, preset, args.seed, trials, args.quiet, progress.t0): n for n in order}
+        futures = {pool.submit(_compute, n, preset, args.seed, trials, args.quiet, progress.t0, None, extra): n
+                   for n in order}
         for fut in concurrent.futures.as_completed(futures):
             finish(futures[fut], fut.result())
     except BaseException:
@@ -231,14 +240,15 @@ def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
             p.join(timeout=2)
 
 
-def _compute(name: str, preset, seed: int, trials: int | None, quiet: bool, t0: float, executor=None) -> dict:
+def _compute(name: str, preset, seed: int, trials: int | None, quiet: bool, t0: float, executor=None,
+             extra: dict | None = None) -> dict:
     """Compute one figure's numbers (in a worker process when several figures run with ``--jobs`` > 1;
     in this process, its sweep cells on ``executor``, when it runs alone)."""
     progress = _Progress(quiet, t0)
     progress(f"{name}: start (preset {preset.name!r}, seed {seed})")
     spec = all_figures()[name]
     return spec.compute(preset, seed=seed, trials=trials, progress=lambda m: progress(f"{name}: {m}"),
-                        executor=executor)
+                        executor=executor, **(extra or {}))
 
 
 def main(argv: list[str] | None = None) -> int:

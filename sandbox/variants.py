@@ -41,6 +41,7 @@ __all__ = [
     "FEATURES",
     "ClippingVariant",
     "clipping_variants",
+    "sample_loss",
     "unit_norm",
     "unit_norm_distribution",
     "per_atom_huberised",
@@ -150,6 +151,28 @@ def population_loss(variant: ClippingVariant, dist: DiscreteDistribution):
         return make_loss("huberised", tau=variant.tau), dist
     if variant.clip == "composite":
         return make_loss("phuber", tau=variant.tau), dist
+    return None
+
+
+def sample_loss(variant: ClippingVariant):
+    """The registry loss whose empirical risk on the variant's features (``unit_norm(X)`` for
+    ``features == "unit"``) has the variant's fixed point as its minimiser, or ``None``.
+
+    The same cases as :func:`population_loss` where that loss is a function of the margin alone:
+    no clipping and full-batch global clipping (logistic), loss-based clipping (Huberised), composite
+    clipping (PHuber), and per-example clipping on unit-norm features (Huberised at ``tau``: with
+    ``||x|| = 1`` the per-example threshold ``tau / ||x||`` is ``tau``). Per-example clipping on raw
+    features clips each example at ``tau / ||x_i||``, which no margin loss does, and global clipping of
+    mini-batches has no loss at all.
+    """
+    if variant.clip == "none" or (variant.clip == "global" and variant.full_batch):
+        return make_loss("logistic")
+    if variant.clip == "per_example" and variant.features == "unit":
+        return make_loss("huberised", tau=variant.tau)
+    if variant.clip == "loss":
+        return make_loss("huberised", tau=variant.tau)
+    if variant.clip == "composite":
+        return make_loss("phuber", tau=variant.tau)
     return None
 
 

@@ -140,6 +140,15 @@ def test_other_seed_and_rho_override_change_the_numbers(smoke_run, tmp_path, cap
     assert other["test_accuracy"]["logistic"] != base["test_accuracy"]["logistic"][:3]
 
 
+def test_the_converged_protocol_goes_into_the_json_and_the_command(tmp_path, capsys):
+    argv = ["figures", "fig2a_long_servedio", "--preset", "smoke", "--protocol", "converged", "--out", str(tmp_path), "-q"]
+    assert cli.main(argv) == 0
+    data = figure_json(tmp_path, "fig2a_long_servedio")
+    assert data["protocol"] == "converged" and data["meta"]["overrides"] == {"protocol": "converged"}
+    assert data["meta"]["command"].endswith("--protocol converged")
+    assert "converged fits" in capsys.readouterr().out
+
+
 def test_different_seed_gives_different_fig2a_numbers(smoke_run, tmp_path, capsys):
     base = figure_json(smoke_run[0], "fig2a_long_servedio")
     assert cli.main(["figures", "fig2a_long_servedio", "--preset", "smoke", "--seed", "7", "--out", str(tmp_path), "-q"]) == 0
@@ -169,6 +178,8 @@ BAD = {
     "rho_for_calibration": ["figures", "calibration", "--rho", "0.3"],
     "trials_for_a_grid": ["figures", "phase_population", "--trials", "7"],
     "trials_for_fig1": ["figures", "fig2a_long_servedio", "fig1_losses", "--trials", "7"],
+    "protocol_for_a_population_map": ["figures", "phase_population", "--protocol", "converged"],
+    "protocol_unknown": ["figures", "fig2a_long_servedio", "--protocol", "lbfgs"],
 }
 
 

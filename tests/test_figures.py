@@ -18,7 +18,7 @@ def test_every_module_is_registered_under_its_own_name():
     assert list(figs) == list(FIGURE_MODULES)
     for name, spec in figs.items():
         assert spec.name == name and spec.summary and callable(spec.compute) and callable(spec.plot)
-        assert set(spec.options) <= {"trials", "rho"}
+        assert set(spec.options) <= {"trials", "rho", "protocol"}
     with pytest.raises(ValueError, match="fig3.*unknown.*fig1_losses"):
         get_figure("fig3")
 
@@ -33,6 +33,8 @@ def test_declared_options_are_the_ones_that_change_the_numbers(smoke_figures, na
         "rho": spec.compute(dataclasses.replace(SMOKE, rho=0.1), seed=0, trials=None),
         "trials": spec.compute(SMOKE, seed=0, trials=1),
     }
+    if "protocol" in spec.options:
+        changed["protocol"] = spec.compute(SMOKE, seed=0, trials=None, protocol="converged")
     for option, data in changed.items():
         same = dumps_json(data) == base
         assert same is (option not in spec.options), (name, option)

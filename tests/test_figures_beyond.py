@@ -25,8 +25,8 @@ from sandbox.trials import long_servedio_trials
 from sandbox.variants import per_atom_huberised, unit_norm
 
 SMOKE = get_preset("smoke")
-NAMES = ["clipping_variants", "phase_population", "phase_sample", "noise_sweep", "adversarial_flips",
-         "calibration", "landscape"]
+NAMES = ["clipping_variants", "phase_population", "phase_sample", "sample_convergence", "noise_sweep",
+         "adversarial_flips", "calibration", "landscape"]
 LS = long_servedio(gamma=1 / 24)
 
 
@@ -81,6 +81,31 @@ def test_clipping_variants_content(figs):
     assert max(res["loss"]["test_accuracy"]) < 0.7
     assert min(res["composite"]["test_accuracy"]) >= SUCCESS
     assert min(res["per_example_unit"]["test_accuracy"]) >= SUCCESS
+    # converged fits of the equivalent margin loss: exactly where one exists, and GD reaches them where
+    # the minimiser is finite (200 steps leave L-clipping's flat Huberised risk ~0.06 deg short)
+    conv = {k: res[k]["converged"] for k in res}
+    assert {k for k, c in conv.items() if c is not None} == {"none", "global_full", "per_example_unit", "none_unit",
+                                                           "loss", "composite"}
+    assert conv["loss"]["loss"] == "huberised" and conv["composite"]["loss"] == "phuber"
+    for k in ("none", "global_full", "per_example_unit", "none_unit"):
+        assert conv[k]["frac_unbounded"] == 0.0 and conv[k]["max_angle_diff_deg"] < 1e-3, k
+    assert conv["loss"]["max_angle_diff_deg"] < 0.2
+    # PHuber's minimiser is at infinity on these samples: GD only drifts towards it, the verdicts agree
+    assert conv["composite"]["frac_unbounded"] == 1.0
+    assert min(conv["composite"]["test_accuracy"]) >= SUCCESS
+
+
+def test_sample_loss_matches_the_population_loss():
+    from sandbox.variants import clipping_variants, population_loss, sample_loss
+
+    for v in clipping_variants(tau_norm=0.26, tau_global=0.01, tau_huberised=0.26, tau_phuber=1.36):
+        loss, pop = sample_loss(v), population_loss(v, LS)
+        if loss is None:
+            continue
+        assert pop is not None, v.name
+        z = np.linspace(-3, 3, 39).reshape(13, 3)  # the last axis indexes the atoms (per-atom thresholds)
+        for a, b in zip(loss(z), pop[0](z)):  # values and derivatives
+            np.testing.assert_allclose(a, b, rtol=1e-12, err_msg=v.name)
 
 
 def test_full_batch_clipped_gd_moves_along_gd():
@@ -183,6 +208,22 @@ def test_phase_sample_matches_the_population(figs):
     assert d["logistic"]["population_break_rho"] == pop["logistic"]["break_rho"]
     i = _row(pop["phuber"], "tau", 1.36)
     assert ph["population_break_rho"][_row(ph, "tau", 1.36)] == pop["phuber"]["break_rho"][i]
+    assert np.shape(d["phuber"]["converged"]["median"]) == np.shape(d["phuber"]["median"])
+
+
+def test_phase_sample_agreement_recount(figs):
+    d = figs["phase_sample"]
+    rho = np.asarray(d["rho"])
+    for proto, pick in (("slsqp", lambda b: b["median"]), ("converged", lambda b: b["converged"]["median"])):
+        for m in ("huberised", "phuber", "logistic_gamma"):
+            med = np.atleast_2d(pick(d[m]))
+            brk = _f(np.atleast_1d(np.asarray(d[m]["population_break_rho"], dtype=object)))
+            pop_ok = rho[None, :] < np.where(np.isnan(brk), np.inf, brk)[:, None]
+            a = d["agreement"][proto][m]
+            assert a["cells"] == med.size and a["agree"] == int(np.sum((med >= SUCCESS) == pop_ok)), (proto, m)
+            assert len(a["samples_succeed_population_fails"]) == int(np.sum((med >= SUCCESS) & ~pop_ok))
+            assert a["agree"] + len(a["samples_succeed_population_fails"]) + len(
+                a["samples_fail_population_succeeds"]) == a["cells"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -194,7 +235,9 @@ def test_noise_sweep(figs):
     d = figs["noise_sweep"]
     rho = list(d["rho"])
     m = d["methods"]
-    assert set(m) == {"logistic", "huberised", "phuber", "per_example_raw", "global_b1", "global_b10"}
+    losses = {"logistic", "huberised", "phuber"}
+    assert set(m) == losses | {f"{k}_converged" for k in losses} | {"per_example_raw", "global_b1", "global_b10"}
+    assert {k for k, v in m.items() if v["kind"] == "loss_converged"} == {f"{k}_converged" for k in losses}
     for k, v in m.items():
         st = v["stats"]
         assert st["median"][rho.index(0.0)] == 1.0, k
@@ -203,6 +246,8 @@ def test_noise_sweep(figs):
     i = rho.index(0.2)
     assert m["phuber"]["stats"]["median"][i] == 1.0
     assert m["logistic"]["stats"]["median"][i] < 0.7
+    assert m["phuber_converged"]["stats"]["median"][i] == 1.0
+    assert m["logistic_converged"]["stats"]["median"][i] < 0.7
     assert m["per_example_raw"]["lr"] == 30.0 and m["global_b10"]["batch_size"] == 10
 
 
@@ -222,6 +267,12 @@ def test_adversary_never_weaker_than_symmetric(figs):
         assert r["population_search"]["clean_accuracy"][0] == 1.0
         for s in d["sample_strategies"]:
             assert r[s]["stats"]["median"][0] == 1.0
+            assert r[s]["converged"]["stats"]["median"][0] == 1.0
+            assert np.shape(r[s]["converged"]["test_accuracy"]) == np.shape(r[s]["test_accuracy"])
+        for s in d["sample_strategies"]:  # a break per protocol, from that protocol's medians
+            conv = _f(r[s]["converged"]["stats"]["median"])
+            low = np.flatnonzero(conv < SUCCESS)
+            assert d["break_budget"][name][f"{s}_converged"] == (float(b[low[0]]) if low.size else None)
     # exact budgets for the symmetric and largest-margin flips (round(rho n) labels)
     n = d["params"]["n_train"]
     for s in ("symmetric", "largest_margin"):
@@ -234,6 +285,37 @@ def test_adversary_never_weaker_than_symmetric(figs):
     # logistic breaks at the smallest nonzero budget under the adversary; PHuber survives symmetric flips
     assert d["results"]["logistic"]["population_search"]["clean_accuracy"][1] < 1.0
     assert d["break_budget"]["phuber"]["population_symmetric"] is None
+
+
+def test_sample_convergence(figs):
+    from sandbox.converged import fit_converged
+    from sandbox.figures.sample_convergence import cell_draws, convergence_cell
+    from sandbox.linear import accuracy
+    from sandbox.population import minimise_population_risk
+    from sandbox.registry import paper_losses
+
+    d = figs["sample_convergence"]
+    rho, ns = np.asarray(d["rho"]), d["n_train"]
+    losses = paper_losses(tau_huberised=SMOKE.tau_huberised, tau_phuber=SMOKE.tau_phuber)
+    for name, loss in losses.items():
+        r = d["results"][name]
+        np.testing.assert_array_equal(r["population_accuracy"],
+                                      minimise_population_risk(loss, LS, rho=rho).clean_accuracy)
+        for proto in ("converged", "slsqp"):
+            match = np.asarray(r[proto]["match"])
+            assert match.shape == (rho.size, len(ns)) and np.all((match >= 0) & (match <= 1))
+    # the population verdicts the figure is about: logistic fails and PHuber succeeds at every rho here
+    assert not any(a == 1.0 for a in d["results"]["logistic"]["population_accuracy"])
+    assert all(a == 1.0 for a in d["results"]["phuber"]["population_accuracy"])
+    # one cell recomputed from its own draws: converged accuracies -> the fraction stored
+    cell = (float(rho[0]), ns[-1], d["trials"][-1], d["params"]["n_test"], SMOKE.gamma, SMOKE.sigma,
+            (SMOKE.tau_huberised, SMOKE.tau_phuber), 0, SMOKE.slsqp_maxiter)
+    draws = cell_draws(cell)
+    other = cell_draws(cell[:1] + (ns[-2],) + cell[2:])  # another n: other draws, not a prefix of these
+    assert not np.array_equal(other.X_train[:, :5], draws.X_train[:, :5])
+    acc = accuracy(fit_converged(losses["phuber"], draws.X_train, draws.y_train).theta, draws.X_test, draws.y_test)
+    np.testing.assert_array_equal(acc, convergence_cell(cell)["phuber"]["converged"])
+    assert d["results"]["phuber"]["converged"]["match"][0][-1] == np.mean(acc >= SUCCESS)
 
 
 @pytest.mark.parametrize("loss", [make_loss("logistic"), make_loss("phuber", tau=1.36)])

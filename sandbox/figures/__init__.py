@@ -28,6 +28,7 @@ FIGURE_MODULES = (
     "clipping_variants",
     "phase_population",
     "phase_sample",
+    "sample_convergence",
     "noise_sweep",
     "adversarial_flips",
     "calibration",

@@ -1,6 +1,7 @@
 """``adversarial_flips``: accuracy against the flip budget, adversarial next to symmetric flips.
 
-Samples (the same clean draws for every budget and strategy; the paper's SLSQP protocol): exactly
+Samples (the same clean draws for every budget and strategy; fitted by the paper's SLSQP protocol and
+by converged fits, :func:`sandbox.converged.fit_converged`): exactly
 ``round(rho n)`` uniformly chosen flips (symmetric at the same budget), the largest clean margins under
 ``theta = (1, 0)``, or all flips on one atom. Population (Long & Servedio atoms): symmetric noise, and the
 per-atom search (:func:`sandbox.adversary.atom_flip_search`), unrestricted and with every flip
@@ -25,6 +26,7 @@ from ..noise import flip_exact_fraction, flip_group, flip_largest_margin
 from ..population import minimise_population_risk
 from ..presets import Preset
 from ..registry import PAPER_LOSSES, paper_losses
+from ..converged import fit_converged
 from ..slsqp import fit_slsqp
 from ..trials import long_servedio_trials
 from ._spec import FigureSpec, Progress, no_progress
@@ -94,7 +96,8 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
     """Clean accuracy of each loss against the flip budget, for adversarial and symmetric flips.
 
     Samples (``trials`` clean mixture draws, preset's n_train / n_test / gamma / sigma, the same draws
-    for every budget and strategy; SLSQP protocol via :func:`sandbox.slsqp.fit_slsqp`):
+    for every budget and strategy; SLSQP protocol via :func:`sandbox.slsqp.fit_slsqp`, and converged fits
+    via :func:`sandbox.converged.fit_converged` under ``results[loss][strategy]["converged"]``):
     ``symmetric`` (exactly ``round(rho n)`` uniformly chosen labels, :func:`sandbox.noise.flip_exact_fraction`),
     ``largest_margin`` (the largest clean margins under the clean-optimal ``theta = (1, 0)``,
     :func:`sandbox.noise.flip_largest_margin`) and ``target_<atom>`` (all flips on one atom, both signs,
@@ -129,7 +132,9 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
     for name, loss in losses.items():
         th = fit_slsqp(loss, Xs, Ys, maxiter=p.slsqp_maxiter).theta
         acc = accuracy(th, Xt, Yt).reshape(len(SAMPLE_STRATEGIES), budgets.size, K)
-        r = {s: {"test_accuracy": acc[i], "stats": summarise(acc[i], axis=1)}
+        conv = accuracy(fit_converged(loss, Xs, Ys).theta, Xt, Yt).reshape(acc.shape)
+        r = {s: {"test_accuracy": acc[i], "stats": summarise(acc[i], axis=1),
+                 "converged": {"test_accuracy": conv[i], "stats": summarise(conv[i], axis=1)}}
              for i, s in enumerate(SAMPLE_STRATEGIES)}
         sym = minimise_population_risk(loss, dist, rho=np.minimum(budgets, 0.4999), n_angles=cfg.n_angles,
                                        n_radii=cfg.n_radii)
@@ -150,6 +155,8 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
     breaks = {}
     for name, r in results.items():
         b = {s: break_rho(budgets, r[s]["stats"]["median"]) for s in SAMPLE_STRATEGIES}
+        b.update({f"{s}_converged": break_rho(budgets, r[s]["converged"]["stats"]["median"])
+                  for s in SAMPLE_STRATEGIES})
         b["population_symmetric"] = break_rho(budgets, r["population_symmetric"]["clean_accuracy"])
         for key in ("population_search", "population_search_majority"):
             b[key] = break_rho(budgets, r[key]["clean_accuracy"])
@@ -163,7 +170,8 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
               "minimiser wrong (a tie, where the minimal risk is also reached by a correct classification, is "
               "not a break: *_tie is the smallest budget where a tie allows a wrong answer)",
               f"  {'strategy':<30}" + "".join(f"{n[:10]:>12}" for n in PAPER_LOSSES)]
-    keys = SAMPLE_STRATEGIES + POPULATION_STRATEGIES + ("population_search_tie", "population_search_majority_tie")
+    keys = (SAMPLE_STRATEGIES + tuple(f"{s}_converged" for s in SAMPLE_STRATEGIES) + POPULATION_STRATEGIES
+            + ("population_search_tie", "population_search_majority_tie"))
     for s in keys:
         report.append(f"  {s:<30}" + "".join(f"{str(breaks[n][s]):>12}" for n in PAPER_LOSSES))
     for key in ("population_search", "population_search_majority"):
@@ -217,30 +225,34 @@ _POPULATION_STYLES = {
 
 
 def plot(data: dict):
-    """Top row, samples (the paper's SLSQP protocol): median clean test accuracy over trials for each
-    flip strategy, with the interquartile band of symmetric flips. Bottom row, the population (exact):
-    symmetric noise and the per-atom adversary, unrestricted and keeping every atom's majority label;
-    where a tie lets a minimiser be worse than the accuracy every minimiser reaches, a hollow circle
-    marks the tie's accuracy. One legend per row, to the right."""
+    """Top row, samples fitted by the paper's SLSQP protocol; middle row, the same samples by converged
+    fits: median clean test accuracy over trials for each flip strategy, with the interquartile band of
+    symmetric flips. Bottom row, the population (exact): symmetric noise and the per-atom adversary,
+    unrestricted and keeping every atom's majority label; where a tie lets a minimiser be worse than the
+    accuracy every minimiser reaches, a hollow circle marks the tie's accuracy. One legend per row, to
+    the right."""
     b = np.asarray(data["budgets"], float)
     prm = data["params"]
-    fig, axes = new_figure(2, 3, width=4.0, height=3.1, sharex=True, sharey=True)
+    fig, axes = new_figure(3, 3, width=4.4, height=2.9, sharex=True, sharey=True)
     taus = {"huberised": prm["tau_huberised"], "phuber": prm["tau_phuber"]}
-    same = all(data["results"][n]["largest_margin"]["stats"]["median"]
-               == data["results"][n]["target_large_margin"]["stats"]["median"] for n in PAPER_LOSSES)
+    for row, (proto, pick) in enumerate((("SLSQP", lambda r: r), ("converged", lambda r: r["converged"]))):
+        same = all(pick(data["results"][n]["largest_margin"])["stats"]["median"]
+                   == pick(data["results"][n]["target_large_margin"])["stats"]["median"] for n in PAPER_LOSSES)
+        for j, name in enumerate(PAPER_LOSSES):
+            r = data["results"][name]
+            ax = axes[row, j]
+            st = pick(r["symmetric"])["stats"]
+            ax.fill_between(b, arr(st["q25"]), arr(st["q75"]), color="0.5", alpha=0.2, linewidth=0,
+                            label="symmetric: interquartile range")
+            for s in data["sample_strategies"]:
+                lab = data["strategy_labels"][s]
+                if s == "target_large_margin" and same:
+                    lab += ",\n  same medians as largest clean margin"
+                ax.plot(b, arr(pick(r[s])["stats"]["median"]), label=lab, markersize=5, **_SAMPLE_STYLES[s])
+            ax.set_title(f"{loss_label(name, taus.get(name))}: samples, {proto}", fontsize=9)
     for j, name in enumerate(PAPER_LOSSES):
         r = data["results"][name]
-        ax = axes[0, j]
-        st = r["symmetric"]["stats"]
-        ax.fill_between(b, arr(st["q25"]), arr(st["q75"]), color="0.5", alpha=0.2, linewidth=0,
-                        label="symmetric: interquartile range")
-        for s in data["sample_strategies"]:
-            lab = data["strategy_labels"][s]
-            if s == "target_large_margin" and same:
-                lab += ",\n  same medians as largest clean margin"
-            ax.plot(b, arr(r[s]["stats"]["median"]), label=lab, markersize=5, **_SAMPLE_STYLES[s])
-        ax.set_title(f"{loss_label(name, taus.get(name))}: samples", fontsize=9)
-        ax = axes[1, j]
+        ax = axes[2, j]
         ax.plot(b, arr(r["population_symmetric"]["clean_accuracy"]), markersize=5,
                 label=data["strategy_labels"]["population_symmetric"], **_POPULATION_STYLES["population_symmetric"])
         for s in ("population_search", "population_search_majority"):
@@ -256,13 +268,17 @@ def plot(data: dict):
     for ax in axes.ravel():
         ax.axhline(0.5, color="0.6", linewidth=0.8, linestyle=":")
         ax.set_ylim(-0.03, 1.05)
-    axes[0, 0].set_ylabel("median clean test accuracy")
-    axes[1, 0].set_ylabel("clean accuracy (exact)")
-    for row in (0, 1):
+    for row, lab in enumerate(("samples, SLSQP protocol:\nmedian clean test accuracy",
+                               "samples, converged fits:\nmedian clean test accuracy",
+                               "population:\nclean accuracy (exact)")):
+        axes[row, 0].set_ylabel(lab)
+    for row in range(3):
         handles = {}
         for ax in axes[row]:
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 handles.setdefault(lab, h)
+        if row == 1:
+            continue  # the same strategies as the top row
         axes[row, 2].legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.02, 0.5),
                             fontsize=7, frameon=False)
     fig.suptitle(f"Adversarial vs symmetric label flips ({prm['trials']} trials per sample cell, n_train = "

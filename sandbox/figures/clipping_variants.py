@@ -22,7 +22,8 @@ from ..metrics import summarise
 from ..population import minimise_population_risk, mixture_accuracy
 from ..presets import Preset
 from ..trials import long_servedio_trials
-from ..variants import clipping_variants, population_loss, train_variant
+from ..converged import fit_converged
+from ..variants import clipping_variants, population_loss, sample_loss, train_variant, unit_norm
 from ._spec import FigureSpec, Progress, no_progress
 from ._style import deg, new_figure, size_of, style
 
@@ -72,12 +73,24 @@ def _variant_population(variant, dist, rho, sigma) -> dict | None:
             "mixture_accuracy": mixture_accuracy(fit.direction, dist, sigma)}
 
 
+def _variant_converged(variant, X, y, Xt, yt) -> dict | None:
+    loss = sample_loss(variant)
+    if loss is None:
+        return None
+    fit = fit_converged(loss, unit_norm(X) if variant.features == "unit" else X, y)
+    acc = accuracy(fit.theta, Xt, yt)
+    return {"loss": loss.name, "tau": dict(loss.params).get("tau"), "test_accuracy": acc, "stats": summarise(acc),
+            "angle_deg": deg(fit.theta), "frac_unbounded": float(np.mean(fit.unbounded))}
+
+
 def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
                               progress: Progress = no_progress, executor=None) -> dict:
     """Train every clipping variant (:func:`sandbox.variants.clipping_variants`) on the same noisy
     Long & Servedio trials (preset's rho, gamma, sigma, n_train, n_test) and report clean test
-    accuracy per trial, the fraction of clipped examples/steps, and the population prediction of the
-    variant's equivalent loss (``None`` where no loss is equivalent).
+    accuracy per trial, the fraction of clipped examples/steps, the population prediction of the
+    variant's equivalent loss (``None`` where no loss is equivalent), and the converged fit of the
+    equivalent margin loss on the same samples (:func:`sandbox.variants.sample_loss`; ``None`` where
+    there is none): where (S)GD stops short of that minimiser, the two differ.
     """
     cfg = size_of(SIZES, preset)
     T = (cfg.trials if trials is None else check_positive_int("trials", trials))
@@ -104,7 +117,11 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
             "frac_clipped": tr.frac_clipped,
             "stats": summarise(acc),
             "population": _variant_population(v, dist, p.rho, p.sigma),
+            "converged": _variant_converged(v, data.X_train, data.y_train, data.X_test, data.y_test),
         }
+        if out[v.name]["converged"] is not None:
+            gap = np.abs(out[v.name]["angle_deg"] - out[v.name]["converged"]["angle_deg"])
+            out[v.name]["converged"]["max_angle_diff_deg"] = float(np.max(np.minimum(gap, 360 - gap)))
         progress(f"{v.name}: median accuracy {np.median(acc):.3f} ({time.perf_counter() - t0:.1f} s)")
     a0, a1 = out["none"]["angle_deg"], out["global_full"]["angle_deg"]
     agree = float(np.max(np.abs(a0 - a1)))
@@ -112,7 +129,8 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
         f"clipping_variants: preset {p.name!r}, rho={p.rho:g}, gamma={p.gamma:.4g}, {T} trials, seed {seed}; "
         f"logistic loss, lr={cfg.lr:g} (unit-norm features: {cfg.lr_unit:g}), GD {cfg.steps_gd} steps, "
         f"SGD {cfg.steps_sgd} steps",
-        f"  {'variant':<34}{'tau':>6}{'median':>8}{'>=0.99':>8}{'clipped':>9}{'population':>11}{'(mixture)':>10}",
+        f"  {'variant':<34}{'tau':>6}{'median':>8}{'>=0.99':>8}{'clipped':>9}{'population':>11}{'(mixture)':>10}"
+        f"{'converged':>10}",
     ]
     for v in variants:
         o = out[v.name]
@@ -122,8 +140,15 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
             f"  {v.label:<34}{tau:>6}{o['stats']['median']:>8.3f}{o['stats']['frac_success']:>8.2f}"
             f"{o['frac_clipped']:>9.2f}{'n/a' if pop is None else format(float(pop['clean_accuracy']), '.2f'):>11}"
             f"{'n/a' if pop is None else format(float(pop['mixture_accuracy']), '.3f'):>10}"
+            f"{'n/a' if o['converged'] is None else format(o['converged']['stats']['median'], '.3f'):>10}"
         )
     report.append(f"  full-batch global clipping vs GD: largest angle difference {agree:.2e} deg over {T} trials")
+    report.append("  converged = median clean accuracy of the converged fit of the equivalent margin loss "
+                  "(sandbox.variants.sample_loss) on the same samples; largest angle between the variant's "
+                  "weights and that fit (fraction of fits whose minimiser is at infinity, where (S)GD only drifts "
+                  "towards it): " + ", ".join(
+                      f"{n} {o['converged']['max_angle_diff_deg']:.2g} deg ({o['converged']['frac_unbounded']:.2f})"
+                      for n, o in out.items() if o["converged"] is not None))
     return to_jsonable({
         "preset": p.name,
         "variants": [v.name for v in variants],
@@ -146,7 +171,8 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
 
 def plot(data: dict):
     """Horizontal box plots of clean test accuracy per variant, every trial as a point, the population
-    prediction of the equivalent loss as a star."""
+    prediction of the equivalent loss as a star, the median of the converged fits of the equivalent
+    margin loss on the same samples as a hollow diamond."""
     names = data["variants"]
     res = data["results"]
     prm = data["params"]
@@ -169,6 +195,12 @@ def plot(data: dict):
             ax.plot([pop["mixture_accuracy"]], [y - 0.3], marker="^", markersize=6, markerfacecolor="black",
                     markeredgecolor="black", linestyle="none",
                     label="... its direction on the Gaussian mixture (σ)" if i == 0 else None)
+        conv = res[n].get("converged")
+        if conv is not None:
+            ax.plot([conv["stats"]["median"]], [y + 0.3], marker="D", markersize=5, markerfacecolor="white",
+                    markeredgecolor="black", linestyle="none",
+                    label="converged fit of the equivalent margin loss (median)" if not any(
+                        res[m].get("converged") for m in names[:i]) else None)
         st = res[n]["stats"]
         ax.annotate(f"med {st['median']:.2f}, ≥0.99: {st['frac_success']:.0%}, clipped {res[n]['frac_clipped']:.0%}",
                     (1.0, y), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
@@ -184,7 +216,7 @@ def plot(data: dict):
     ax.set_xlim(0.35, 1.03)
     ax.set_xlabel("clean test accuracy")
     ax.set_ylabel("how the logistic-loss gradient is clipped")
-    ax.legend(loc="lower left", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, fontsize=7, frameon=False)
     ax.set_title(
         f"Clipping variants of logistic-loss (S)GD on the Long & Servedio mixture: ρ = {prm['rho']:g}, "
         f"{prm['trials']} trials\n(preset {data['preset']!r}, n_train = {prm['n_train']}; "

@@ -17,6 +17,7 @@ from ..linear import accuracy
 from ..metrics import summarise
 from ..presets import Preset
 from ..registry import paper_losses
+from ..converged import fit_converged
 from ..slsqp import fit_slsqp
 from ..trials import trials_over_rho
 from ..variants import train_variant
@@ -49,7 +50,8 @@ SIZES = {
 def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
                         progress: Progress = no_progress, executor=None) -> dict:
     """Clean test accuracy against rho: the three losses by the SLSQP protocol
-    (:func:`sandbox.slsqp.fit_slsqp`), and the norm-clipping variants of ``clipping_variants``
+    (:func:`sandbox.slsqp.fit_slsqp`) and by converged fits (:func:`sandbox.converged.fit_converged`,
+    methods ``<loss>_converged``), and the norm-clipping variants of ``clipping_variants``
     by :func:`sandbox.gd.train_gd` (same lr, steps and thresholds). Per rho: median, quartiles,
     mean, std and fraction ``>= 0.99`` over trials. ``trials`` overrides the per-rho count (the variants
     use at most that many).
@@ -75,6 +77,12 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
         acc = accuracy(th, Xt, yt).reshape(rho.size, K)
         methods[name] = {"label": loss_label(name, dict(loss.params).get("tau")), "kind": "loss",
                          "trials": K, "test_accuracy": acc, "stats": summarise(acc, axis=1)}
+    for name, loss in losses.items():
+        th = fit_converged(loss, X, y).theta
+        acc = accuracy(th, Xt, yt).reshape(rho.size, K)
+        methods[f"{name}_converged"] = {"label": loss_label(name, dict(loss.params).get("tau")),
+                                        "kind": "loss_converged", "trials": K, "test_accuracy": acc,
+                                        "stats": summarise(acc, axis=1)}
     progress(f"losses fitted ({time.perf_counter() - t0:.1f} s)")
     variants = {v.name: v for v in variants_for(p, vcfg)}
     sl = np.concatenate([np.arange(i * K, i * K + Kv) for i in range(rho.size)])
@@ -87,7 +95,8 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
         methods[vname] = {**v.to_dict(), "kind": "clipping", "lr": lr_for(v, vcfg), "steps": tr.steps, "trials": Kv,
                           "test_accuracy": acc, "stats": summarise(acc, axis=1)}
         progress(f"{vname} trained ({time.perf_counter() - t0:.1f} s)")
-    report = [f"noise_sweep: gamma={p.gamma:.4g}, n_train={p.n_train}; losses {K} trials per rho (SLSQP), "
+    report = [f"noise_sweep: gamma={p.gamma:.4g}, n_train={p.n_train}; losses {K} trials per rho (SLSQP, and "
+              "converged: *_converged), "
               f"clipping variants {Kv} trials per rho (lr={vcfg.lr:g}); median clean test accuracy",
               f"  {'rho':<20}" + "".join(f"{r:>7g}" for r in rho)]
     for name, m in methods.items():
@@ -102,7 +111,8 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
             "tau_huberised": p.tau_huberised, "tau_phuber": p.tau_phuber,
             "lr": vcfg.lr, "steps_gd": vcfg.steps_gd, "steps_sgd": vcfg.steps_sgd, "tau_global": vcfg.tau_global,
             "tau_per_example": p.tau_huberised, "variant_loss": "logistic",
-            "fitter": "sandbox.slsqp.fit_slsqp (losses); sandbox.gd.train_gd (variants)",
+            "fitter": "sandbox.slsqp.fit_slsqp and sandbox.converged.fit_converged (losses); sandbox.gd.train_gd "
+                      "(variants)",
         },
         "report": report,
     })
@@ -114,25 +124,29 @@ def plot(data: dict):
     method's style so that overlapping bands stay readable (also in grayscale)."""
     rho = np.asarray(data["rho"], float)
     prm = data["params"]
-    fig, axes = new_figure(1, 2, width=5.2, height=3.9, sharey=True)
+    fig, axes = new_figure(1, 3, width=4.6, height=3.9, sharey=True)
+    panel = {"loss": axes[0], "loss_converged": axes[1], "clipping": axes[2]}
     k = 0
     lowest = 0.5
     for name, m in data["methods"].items():
-        ax = axes[0] if m["kind"] == "loss" else axes[1]
-        s = style(name, k if m["kind"] == "clipping" else 0)
+        ax = panel[m["kind"]]
+        base = name.removesuffix("_converged")
+        s = style(base, k if m["kind"] == "clipping" else 0)
         st = m["stats"]
         q25, q75 = arr(st["q25"]), arr(st["q75"])
         lowest = min(lowest, float(np.nanmin(q25)))
         ax.fill_between(rho, q25, q75, color=s["color"], alpha=0.12, linewidth=0)
         for q in (q25, q75):
             ax.plot(rho, q, color=s["color"], linestyle=s["linestyle"], linewidth=0.6, alpha=0.7)
-        lab = m["label"] if m["kind"] == "loss" else f"{m['label']}, τ = {m['tau']:g}"
+        lab = m["label"] if m["kind"] != "clipping" else f"{m['label']}, τ = {m['tau']:g}"
         ax.plot(rho, arr(st["median"]), label=f"{lab} (n = {m['trials']})", markersize=5, **s)
         if m["kind"] == "loss" and name in ("logistic", "phuber"):
-            axes[1].plot(rho, arr(st["median"]), color=s["color"], linestyle=s["linestyle"], linewidth=0.8,
-                         alpha=0.6, label=f"{m['label']} median (reference)")
+            axes[2].plot(rho, arr(st["median"]), color=s["color"], linestyle=s["linestyle"], linewidth=0.8,
+                         alpha=0.6, label=f"{m['label']} median (SLSQP, reference)")
         k += 1
-    for ax, title in zip(axes, ("losses (SLSQP protocol)", f"norm clipping of logistic (S)GD, lr = {prm['lr']:g}")):
+    titles = ("losses, the paper's SLSQP protocol", "losses, converged fits",
+              f"norm clipping of logistic (S)GD, lr = {prm['lr']:g}")
+    for ax, title in zip(axes, titles):
         ax.axhline(0.5, color="0.6", linewidth=0.8, linestyle=":")
         ax.set(xlabel="noise rate ρ (symmetric)", title=title, ylim=(min(0.3, lowest - 0.03), 1.03))
         ax.legend(fontsize=6.5, loc="lower left")
