@@ -119,9 +119,10 @@ def sce(z, *, alpha: float = 0.1, beta: float = 1.0, A: float = -4.0) -> tuple[n
 
     RCE is the reverse cross-entropy ``-sum_k p_k log q_k`` of the model's distribution against the
     one-hot label, with ``log 0`` replaced by the constant ``A < 0``; it is ``-A (1 - p_y)``.
-    Defaults: ``alpha = 0.1, beta = 1`` (the paper's CIFAR-10 values, also the authors' code's), ``A = -4``
-    (the paper's value). The authors' code clamps the one-hot label at ``1e-4`` before a *natural* log,
-    i.e. ``A = log(1e-4) = -9.21``; pass ``A=math.log(1e-4)`` to reproduce the code. ``alpha, beta >= 0``
+    Defaults: ``alpha = 0.1, beta = 1`` (CIFAR-10: the authors' PyTorch reproduction, HanxunH/SCELoss-Reproduce,
+    and Ma et al.'s configs/cifar10/sym/sce.yaml), ``A = -4`` (the value the papers state). The authors'
+    code clamps the one-hot label at ``1e-4`` before a *natural* log, i.e. ``A = log(1e-4) = -9.21``;
+    pass ``A=math.log(1e-4)`` to reproduce the code. ``alpha, beta >= 0``
     (not both 0), ``A < 0``. Bounded iff ``alpha = 0``; convex iff ``alpha >= beta |A|``
     (:func:`sce_is_convex`); symmetric iff ``alpha = 0``.
     """
@@ -168,8 +169,8 @@ def nce_mae(z, *, alpha: float = 1.0, beta: float = 1.0) -> tuple[np.ndarray, np
 
     The authors' code uses the "reduced MAE" ``1 - p_y`` (the paper's ``MAE = 2 (1 - p_y)`` halved), and
     its ``beta`` multiplies that: the paper's formula with the same ``beta`` is this loss at ``2 beta``.
-    Defaults ``alpha = beta = 1``: the authors' CIFAR-10 configuration. Symmetric
-    (``phi(z) + phi(-z) = alpha + beta``), bounded, not convex. ``alpha, beta >= 0``, not both 0.
+    Defaults ``alpha = beta = 1``: the authors' CIFAR-10 configuration (configs/cifar10/sym/nce+mae.yaml of
+    HanxunH/Active-Passive-Losses). Symmetric (``phi(z) + phi(-z) = alpha + beta``), bounded, not convex. ``alpha, beta >= 0``, not both 0.
     """
     alpha, beta = _weights(alpha, beta)
     n, dn = _nce(z)
@@ -185,7 +186,8 @@ def nce_rce(z, *, alpha: float = 1.0, beta: float = 1.0, A: float = -4.0) -> tup
         phi(z) = alpha NCE(z) - A beta (1 - p)
 
     with RCE as in :func:`sce` (``log 0 := A``; the code's clamp gives ``A = log(1e-4)``, the papers state
-    ``A = -4``, the default here). Defaults ``alpha = beta = 1``: the authors' CIFAR-10 configuration.
+    ``A = -4``, the default here). Defaults ``alpha = beta = 1``: the authors' CIFAR-10 configuration
+    (configs/cifar10/sym/nce+rce.yaml).
     Symmetric (``phi(z) + phi(-z) = alpha - A beta``), bounded, not convex.
     """
     alpha, beta = _weights(alpha, beta)
@@ -243,8 +245,8 @@ def logit_clip(z, *, delta: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     before the cross-entropy. With a single score ``s`` that is ``clip(s, -delta, delta)``, and
     ``y clip(s) = clip(y s)``. (The multiclass form, :func:`sandbox.multiclass.logit_clip`, clamps the
     vector; with two logits it is *not* this loss of ``f_y - f_other``.) At ``z = +-delta`` the inner
-    derivative is taken. ``delta > 0``; default 1: the authors' code's default (``--temp 1``, bound
-    ``1/temp``). Bounded (``log(1 + e^delta)`` at ``-inf``), not convex (``phi'`` jumps down at
+    derivative is taken. ``delta > 0``; default 1: the authors' code's default (hongxin001/LogitClip,
+    ``--temp 1``, bound ``1/temp``). Bounded (``log(1 + e^delta)`` at ``-inf``), not convex (``phi'`` jumps down at
     ``-delta``), not symmetric.
     """
     delta = _delta(delta)
