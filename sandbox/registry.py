@@ -28,8 +28,8 @@ import numpy as np
 from scipy.special import logit
 
 from . import base_losses
-from ._checks import check_number
 from . import robust_losses as RL
+from ._checks import check_number
 from .losses import (
     _value_huberised,
     _value_logistic,

@@ -170,7 +170,8 @@ def nce_mae(z, *, alpha: float = 1.0, beta: float = 1.0) -> tuple[np.ndarray, np
     The authors' code uses the "reduced MAE" ``1 - p_y`` (the paper's ``MAE = 2 (1 - p_y)`` halved), and
     its ``beta`` multiplies that: the paper's formula with the same ``beta`` is this loss at ``2 beta``.
     Defaults ``alpha = beta = 1``: the authors' CIFAR-10 configuration (configs/cifar10/sym/nce+mae.yaml of
-    HanxunH/Active-Passive-Losses). Symmetric (``phi(z) + phi(-z) = alpha + beta``), bounded, not convex. ``alpha, beta >= 0``, not both 0.
+    HanxunH/Active-Passive-Losses). Symmetric (``phi(z) + phi(-z) = alpha + beta``), bounded, not convex.
+    ``alpha, beta >= 0``, not both 0.
     """
     alpha, beta = _weights(alpha, beta)
     n, dn = _nce(z)

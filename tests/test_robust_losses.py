@@ -471,3 +471,37 @@ def test_linear_loss_is_documented_as_the_sigmoid_loss_and_half_the_mae():
     summary = R.LOSSES["linear"].summary
     assert "sigmoid loss" in summary and "MAE" in summary
     assert "mae" not in R.LOSS_NAMES  # 2 x linear: not registered twice (see sandbox.robust_losses)
+
+
+# ---- the rest of the package uses them ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_problem():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((3, 60, 2))
+    y = np.where(X[..., 0] + 0.5 * rng.standard_normal((3, 60)) > 0, 1.0, -1.0)
+    return X, y
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+def test_fitters_accept_every_new_loss(name, small_problem):
+    from sandbox.linear import accuracy, mean_grad, risk
+    from sandbox.slsqp import fit_slsqp
+
+    X, y = small_problem
+    loss = R.make_loss(name, **REGISTERED[name][0])
+    fit = fit_slsqp(loss, X, y)  # the batched solver's generic path (no fused kernel for these losses)
+    assert np.all(np.isfinite(fit.theta))
+    assert np.all(risk(loss, fit.theta, X, y) < risk(loss, np.zeros((3, 2)), X, y))  # it descended
+    assert np.all(accuracy(fit.theta, X, y) > 0.7)  # and learned the (noisy) direction x_0
+    if loss.base is not None:
+        from sandbox.gd import clipped_direction
+
+        # CL-clipping at a threshold nothing reaches goes through the base loss (a finite tau; tau = inf
+        # short-cuts to phi') and must give the loss's own gradient
+        theta = np.array([[0.4, -0.2]] * 3)
+        g, _, frac = clipped_direction(loss, theta, X, y, clip="composite", tau=1e6)
+        assert np.all(frac == 0)
+        # varphi'(p) p (1 - p) vs the closed-form phi'(z): a few roundings of numbers of size <= ~5
+        np.testing.assert_allclose(g, mean_grad(loss, theta, X, y), rtol=1e-10, atol=1e-13)
