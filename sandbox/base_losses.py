@@ -31,6 +31,12 @@ __all__ = [
     "phuber_log_loss",
     "phuber_gce_base",
     "phuber_gce_switch",
+    "sce_base",
+    "nce_base",
+    "nce_mae_base",
+    "nce_rce_base",
+    "taylor_ce_base",
+    "logit_clip_base",
 ]
 
 BaseLoss = Callable[[np.ndarray], "tuple[np.ndarray, np.ndarray]"]
@@ -141,3 +147,63 @@ def phuber_gce_base(p, *, tau: float, q: float = 0.7) -> tuple[np.ndarray, np.nd
     """
     p0 = phuber_gce_switch(tau=tau, q=q)
     return partially_huberise(lambda u: gce_base(u, q=q), tau=tau, p0=p0)(p)
+
+
+# --------------------------------------------------------------------------------------------------
+# Base losses of the robust losses of :mod:`sandbox.robust_losses` (their ``varphi`` with
+# ``phi(z) = varphi(sigmoid(z))``; CL-clipping clips ``varphi'``). Parameters are validated there.
+# --------------------------------------------------------------------------------------------------
+
+
+def sce_base(p, *, alpha: float, beta: float, A: float) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric cross-entropy ``-alpha log p - A beta (1 - p)``, derivative ``-alpha / p + A beta``."""
+    p = _as_float(p)
+    with np.errstate(divide="ignore"):
+        ce, dce = log_loss(p) if alpha != 0 else (np.zeros_like(p), np.zeros_like(p))
+    return alpha * ce - A * beta * (1.0 - p), alpha * dce + A * beta
+
+
+def nce_base(p) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised CE ``N = log p / (log p + log(1 - p))``, ``N' = ((1 - N)/p + N/(1 - p)) / (log p + log(1 - p))``.
+
+    ``N(0) = 1``, ``N(1) = 0`` and ``N'(0) = N'(1) = 0`` (the limits: ``N'`` vanishes like ``1/log p``).
+    """
+    p = _as_float(p)
+    inner = (p > 0.0) & (p < 1.0)
+    u = np.where(inner, p, 0.5)
+    a, b = np.log(u), np.log1p(-u)
+    n = a / (a + b)
+    d = ((1.0 - n) / u + n / (1.0 - u)) / (a + b)
+    return np.where(inner, n, np.where(p <= 0.0, 1.0, 0.0)), np.where(inner, d, 0.0)
+
+
+def nce_mae_base(p, *, alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """``alpha N(p) + beta (1 - p)``: NCE + the authors' reduced MAE ``1 - p``."""
+    n, dn = nce_base(p)
+    return alpha * n + beta * (1.0 - _as_float(p)), alpha * dn - beta
+
+
+def nce_rce_base(p, *, alpha: float, beta: float, A: float) -> tuple[np.ndarray, np.ndarray]:
+    """``alpha N(p) - A beta (1 - p)``: NCE + RCE with ``log 0 := A``."""
+    n, dn = nce_base(p)
+    return alpha * n - A * beta * (1.0 - _as_float(p)), alpha * dn + A * beta
+
+
+def taylor_ce_base(p, *, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Taylor CE ``sum_{i=1..k} (1 - p)^i / i``, derivative ``-sum_{i=0..k-1} (1 - p)^i`` (both by Horner)."""
+    u = 1.0 - _as_float(p)
+    acc, dacc = np.full_like(u, 1.0 / k), np.ones_like(u)
+    for i in range(k - 1, 0, -1):
+        acc = 1.0 / i + u * acc
+        dacc = 1.0 + u * dacc
+    return u * acc, -dacc
+
+
+def logit_clip_base(p, *, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Log loss of the clipped probability, ``-log clip(p, sigmoid(-delta), sigmoid(delta))``: LogitClip in
+    ``p`` (clipping the logit to ``[-delta, delta]`` clips ``p`` to ``[sigmoid(-delta), sigmoid(delta)]``).
+    Derivative ``-1/p`` inside the interval, 0 outside."""
+    p = _as_float(p)
+    lo, hi = 1.0 / (1.0 + np.exp(delta)), 1.0 / (1.0 + np.exp(-delta))
+    c = np.clip(p, lo, hi)
+    return -np.log(c), np.where((p >= lo) & (p <= hi), -1.0 / c, 0.0)

@@ -18,7 +18,27 @@ gce             ``(1 - p_y^q) / q``                                     ``p_y^q`
 phuber_gce      GCE above ``p0 = tau^(-1/(1-q))``, tangent line in      ``min(tau p_y, p_y^q)``  ``tau > 1``,
                 ``p_y`` below (continuous and C1 at ``p0``)                                     ``q in (0, 1)``
 linear          ``1 - p_y``                                             ``p_y``                 --
+sce             ``-alpha log p_y - A beta (1 - p_y)`` (Wang et al.      ``alpha - A beta p_y``  ``alpha`` (0.1),
+                2019)                                                                           ``beta`` (1),
+                                                                                                ``A`` (-4)
+taylor_ce       ``sum_{i=1..k} (1 - p_y)^i / i`` (Feng et al. 2020)     ``1 - (1 - p_y)^k``     ``k`` >= 1
 ==============  ======================================================  ======================  ==============
+
+Three more are not of that form (their gradient involves the whole softmax, not only ``p_y``):
+
+==============  ==========================================================================  ======================
+loss            value                                                                       parameters
+==============  ==========================================================================  ======================
+nce             ``log p_y / sum_k log p_k`` (Ma et al. 2020)                                --
+nce_mae         ``alpha NCE + beta (1 - p_y)`` (the authors' code's reduced MAE)             ``alpha`` (1), ``beta``
+                                                                                            (1)
+nce_rce         ``alpha NCE - A beta (1 - p_y)``                                            ``alpha``, ``beta`` (1),
+                                                                                            ``A`` (-4)
+logit_clip      ``-log softmax(f~)_y`` with ``f~ = f min(1, delta / ||f||_2)`` (Wei et al.  ``delta`` > 0 (1)
+                2023)
+==============  ==========================================================================  ======================
+
+(definitions, defaults and their sources: :mod:`sandbox.robust_losses`, whose binary forms these extend).
 
 Shapes: ``logits`` is ``(..., n, K)`` (float, any leading batch axes), ``y`` is ``(..., n)`` integer labels
 in ``{0, ..., K-1}``; ``values`` is ``(..., n)`` and ``grad`` is ``(..., n, K)``, the gradient of each
@@ -26,8 +46,10 @@ example's loss with respect to its own logits (not divided by ``n``).
 
 Numerics: everything goes through ``log_softmax``, so logits of ``+-1e4`` (and beyond) give finite values
 and gradients without warnings; ``p_y^q`` is ``exp(q log p_y)`` and ``1 - p_y^q`` is ``-expm1(q log p_y)``.
-With ``K = 2`` each loss equals its binary margin counterpart in :mod:`sandbox.losses` at the margin
-``z = f_y - f_other`` (tested).
+With ``K = 2`` each loss equals its binary margin counterpart in :mod:`sandbox.losses` or
+:mod:`sandbox.robust_losses` at the margin ``z = f_y - f_other`` (tested), except ``logit_clip``: clamping
+the vector ``(f_y, f_other)`` by its norm is not clamping ``f_y - f_other`` (it is at centred logits
+``(z/2, -z/2)``, with ``delta`` scaled by ``sqrt 2``; tested).
 """
 
 from __future__ import annotations
@@ -38,8 +60,10 @@ from typing import Callable
 import numpy as np
 from scipy.special import log_softmax
 
+from . import robust_losses as RL
 from ._checks import check_interval, check_number
 from .base_losses import phuber_gce_switch
+from .clipping import safe_norm
 
 __all__ = [
     "cross_entropy",
@@ -47,6 +71,12 @@ __all__ = [
     "gce",
     "phuber_gce",
     "linear",
+    "sce",
+    "nce",
+    "nce_mae",
+    "nce_rce",
+    "taylor_ce",
+    "logit_clip",
     "MulticlassLoss",
     "make_multiclass_loss",
     "MULTICLASS_LOSS_NAMES",
@@ -169,6 +199,122 @@ def linear(logits, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------------------------------
+# Robust losses of the label-noise literature (binary forms and sources: sandbox.robust_losses)
+# --------------------------------------------------------------------------------------------------
+
+
+def _complement(softmax: np.ndarray, onehot: np.ndarray) -> np.ndarray:
+    """``1 - p_y`` as ``sum_{k != y} p_k``: relatively accurate also where ``p_y`` is close to 1."""
+    return np.sum(np.where(onehot, 0.0, softmax), axis=-1)
+
+
+def sce(logits, y, *, alpha: float = 0.1, beta: float = 1.0, A: float = -4.0) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric cross-entropy (Wang et al. 2019) ``alpha CE + beta RCE``::
+
+        loss = -alpha log p_y - A beta (1 - p_y),      d loss / d logits = (alpha - A beta p_y) (softmax - e_y)
+
+    RCE ``= -sum_k p_k log q_k`` against the one-hot label with ``log 0 := A`` is ``-A (1 - p_y)``.
+    Defaults (``alpha = 0.1, beta = 1, A = -4``) and the authors' code's ``A = log(1e-4)``:
+    :func:`sandbox.robust_losses.sce`.
+    """
+    alpha, beta = RL._weights(alpha, beta)
+    A = RL._clamp(A)
+    s, logp_y, onehot, _ = _prepare(logits, y)
+    return alpha * -logp_y - A * beta * _complement(s, onehot), _reweighted(alpha - A * beta * np.exp(logp_y), s,
+                                                                           onehot)
+
+
+def _nce(logits, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(NCE, d NCE / d logits, softmax, one-hot, log p_y)``.
+
+    ``N = a_y / S`` with ``a_k = log p_k`` and ``S = sum_k a_k``; ``d a_k / d f_j = [k = j] - p_j`` gives
+    ``d N / d f_j = ((e_y - p)_j - N (1 - K p_j)) / S``. ``S <= -K log K < 0``: no division by zero, and
+    ``log_softmax`` keeps every ``a_k`` finite for finite logits.
+    """
+    f = np.asarray(logits, dtype=float)
+    s, logp_y, onehot, _ = _prepare(f, y)
+    total = np.sum(log_softmax(f, axis=-1), axis=-1)
+    n = logp_y / total
+    k = f.shape[-1]
+    grad = ((onehot - s) - n[..., None] * (1.0 - k * s)) / total[..., None]
+    return n, grad, s, onehot, logp_y
+
+
+def nce(logits, y) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised cross-entropy (Ma et al. 2020): ``-log p_y / sum_k (-log p_k)``, in ``[0, 1]``.
+
+    Symmetric: its sum over the K labels is 1. Gradient: see :func:`_nce` (not a reweighting of
+    ``softmax - e_y``: it involves every ``p_k``).
+    """
+    n, grad, *_ = _nce(logits, y)
+    return n, grad
+
+
+def nce_mae(logits, y, *, alpha: float = 1.0, beta: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Active-passive NCE + MAE (Ma et al. 2020): ``alpha NCE + beta (1 - p_y)``, the authors' code's reduced
+    MAE (half the paper's ``2 (1 - p_y)``; see :func:`sandbox.robust_losses.nce_mae`)."""
+    alpha, beta = RL._weights(alpha, beta)
+    n, grad, s, onehot, logp_y = _nce(logits, y)
+    return (alpha * n + beta * _complement(s, onehot),
+            alpha * grad + _reweighted(beta * np.exp(logp_y), s, onehot))
+
+
+def nce_rce(logits, y, *, alpha: float = 1.0, beta: float = 1.0, A: float = -4.0) -> tuple[np.ndarray, np.ndarray]:
+    """Active-passive NCE + RCE (Ma et al. 2020): ``alpha NCE - A beta (1 - p_y)``; RCE as in :func:`sce`."""
+    alpha, beta = RL._weights(alpha, beta)
+    A = RL._clamp(A)
+    n, grad, s, onehot, logp_y = _nce(logits, y)
+    return (alpha * n - A * beta * _complement(s, onehot),
+            alpha * grad + _reweighted(-A * beta * np.exp(logp_y), s, onehot))
+
+
+def taylor_ce(logits, y, *, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Taylor cross-entropy of order ``k`` (Feng et al. 2020), with ``u = 1 - p_y``::
+
+        loss = sum_{i=1..k} u^i / i,      d loss / d logits = (1 - u^k) (softmax - e_y)
+
+    (``w = -varphi'(p_y) p_y`` with ``varphi' = -sum_{i<k} u^i``; ``1 - u^k = p_y sum_{i<k} u^i`` is summed
+    that way, accurate for ``p_y`` near 0 and 1). ``k`` an integer >= 1, required.
+    """
+    k = RL._order(k)
+    s, logp_y, onehot, _ = _prepare(logits, y)
+    u = _complement(s, onehot)
+    acc, geo = np.full_like(u, 1.0 / k), np.ones_like(u)
+    for i in range(k - 1, 0, -1):
+        acc = 1.0 / i + u * acc
+        geo = 1.0 + u * geo
+    return u * acc, _reweighted(np.exp(logp_y) * geo, s, onehot)
+
+
+def logit_clip(logits, y, *, delta: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """LogitClip (Wei et al. 2023): cross-entropy of the logit vector clamped to norm ``delta``::
+
+        f~ = f min(1, delta / ||f||_2),      loss = -log softmax(f~)_y
+
+        d loss / d f = g                                   if ||f|| <= delta
+                       (delta / ||f||) (g - f^ (f^ . g))    otherwise,   g = softmax(f~) - e_y, f^ = f / ||f||
+
+    (the Jacobian of ``f -> delta f / ||f||`` is ``(delta / ||f||)(I - f^ f^T)``). Wei et al. write the bound
+    as ``1/tau`` with the p-norm, ``p = 2`` by default; here ``delta = 1/tau`` and ``p = 2``. The authors'
+    code divides by ``1/temp`` but clamps only where ``||f|| > temp``, which is a different (discontinuous)
+    map unless ``temp = 1``; this follows the paper (continuous). Default ``delta = 1`` (the code's default
+    ``--temp 1``, where the two agree). Bounded (``||f~|| <= delta``), not of the ``w(p_y)`` form.
+    """
+    delta = RL._delta(delta)
+    f = np.asarray(logits, dtype=float)
+    _prepare(f, y)  # validate shapes and labels
+    norm = safe_norm(f)
+    clipped = norm > delta
+    scale = np.where(clipped, delta / np.where(clipped, norm, 1.0), 1.0)
+    ft = f * scale[..., None]
+    s, logp_y, onehot, _ = _prepare(ft, y)
+    g = s - onehot
+    fhat = f / np.where(clipped, norm, 1.0)[..., None]
+    projected = g - fhat * np.sum(fhat * g, axis=-1, keepdims=True)
+    return -logp_y, np.where(clipped[..., None], scale[..., None] * projected, g)
+
+
+# --------------------------------------------------------------------------------------------------
 # Named losses
 # --------------------------------------------------------------------------------------------------
 
@@ -199,6 +345,12 @@ _REGISTRY: dict[str, tuple[MulticlassFn, tuple[str, ...], dict[str, float]]] = {
     "gce": (gce, ("q",), {"q": 0.7}),
     "phuber_gce": (phuber_gce, ("tau", "q"), {"q": 0.7}),
     "linear": (linear, (), {}),
+    "sce": (sce, ("alpha", "beta", "A"), {"alpha": 0.1, "beta": 1.0, "A": -4.0}),
+    "nce": (nce, (), {}),
+    "nce_mae": (nce_mae, ("alpha", "beta"), {"alpha": 1.0, "beta": 1.0}),
+    "nce_rce": (nce_rce, ("alpha", "beta", "A"), {"alpha": 1.0, "beta": 1.0, "A": -4.0}),
+    "taylor_ce": (taylor_ce, ("k",), {}),
+    "logit_clip": (logit_clip, ("delta",), {"delta": 1.0}),
 }
 MULTICLASS_LOSS_NAMES = tuple(_REGISTRY)
 MULTICLASS_ALIASES = {"cross_entropy": "ce"}
@@ -215,6 +367,12 @@ def make_multiclass_loss(name: str, **params) -> MulticlassLoss:
     ``gce``         ``q in (0, 1]`` (default 0.7)
     ``phuber_gce``  ``tau > 1``, ``q in (0, 1)`` (0.7)
     ``linear``      --
+    ``sce``         ``alpha`` (0.1), ``beta`` (1), ``A`` (-4)
+    ``nce``         --
+    ``nce_mae``     ``alpha`` (1), ``beta`` (1)
+    ``nce_rce``     ``alpha`` (1), ``beta`` (1), ``A`` (-4)
+    ``taylor_ce``   ``k``: integer >= 1
+    ``logit_clip``  ``delta > 0`` (1)
     ==============  ===================================
 
     >>> make_multiclass_loss("phuber_ce", tau=2).label

@@ -10,7 +10,12 @@ error) and validates its hyperparameters at once.
 
 ``convex``: ``phi`` is convex (a "convex potential", so Long & Servedio's construction applies:
 Prop. 4). ``bounded``: ``phi`` has finite limits at both ends (``phi(+inf)`` and ``phi(-inf)``), so
-the risk's infimum may lie at infinite norm and is then reached by a direction alone.
+the risk's infimum may lie at infinite norm and is then reached by a direction alone. Where either
+depends on the hyperparameters (e.g. ``sce`` is bounded only at ``alpha = 0``) the entry holds a
+function of them and :func:`make_loss` stores its value for the parameters given.
+
+The robust losses of the label-noise literature (symmetric, active-passive, Taylor, tempered, LogitClip)
+are in :mod:`sandbox.robust_losses`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 from scipy.special import logit
 
 from . import base_losses
+from . import robust_losses as RL
 from ._checks import check_number
 from .losses import (
     _value_huberised,
@@ -104,13 +110,13 @@ class LossEntry:
     ``base(**params)`` returns the base loss on probabilities (CL-clipping needs it; ``None``: the
     loss is not composite); ``value(z, **params)`` the value alone (``None``: ``fn(z)[0]``);
     ``kernel``: the batched solver's fused kernel for it (``None``: generic). ``convex``, ``bounded``:
-    see the module docstring.
+    see the module docstring; a bool, or a function of the parameters returning one.
     """
 
     fn: Callable[..., tuple]
     summary: str
-    convex: bool
-    bounded: bool
+    convex: bool | Callable[..., bool]
+    bounded: bool | Callable[..., bool]
     params: tuple[str, ...] = ()
     defaults: dict = field(default_factory=dict)
     base: Callable[..., base_losses.BaseLoss] | None = None
@@ -143,7 +149,8 @@ LOSSES: dict[str, LossEntry] = {
         params=("tau",), value=_value_phuber,
         base=lambda tau: functools.partial(base_losses.phuber_log_loss, tau=tau), kernel="phuber"),
     "unhinged": LossEntry(unhinged, "1 - z (van Rooyen et al. 2015); unbounded below", True, False),
-    "linear": LossEntry(linear, "1 - sigmoid(z): the paper's linear loss 1 - p; symmetric", False, True,
+    "linear": LossEntry(linear, "1 - sigmoid(z): the paper's linear loss 1 - p = the sigmoid loss (Ghosh et al. "
+                        "2015) = half the binary MAE 2(1 - p); symmetric", False, True,
                         base=lambda: base_losses.linear_base),
     "gce": LossEntry(gce, "generalised cross-entropy (1 - p^q)/q (Zhang & Sabuncu 2018); q in (0, 1]", False, True,
                      params=("q",), defaults={"q": 0.7},
@@ -151,6 +158,34 @@ LOSSES: dict[str, LossEntry] = {
     "phuber_gce": LossEntry(phuber_gce, "partially Huberised GCE; tau > 1, q in (0, 1)", False, True,
                             params=("tau", "q"), defaults={"q": 0.7},
                             base=lambda tau, q: functools.partial(base_losses.phuber_gce_base, tau=tau, q=q)),
+    # robust losses of the label-noise literature (sandbox.robust_losses; defaults and sources there)
+    "ramp": LossEntry(RL.ramp, "ramp min(2, max(0, 1 - z)) (Ghosh et al. 2015); symmetric: phi(z) + phi(-z) = 2",
+                      False, True),
+    "squared": LossEntry(RL.squared, "squared (1 - z)^2 (Manwani & Sastry 2013: tolerant to uniform noise)",
+                         True, False),
+    "sce": LossEntry(RL.sce, "symmetric CE alpha CE - A beta (1 - p) (Wang et al. 2019); alpha, beta >= 0, A < 0",
+                     RL.sce_is_convex, lambda alpha, beta, A: alpha == 0.0,
+                     params=("alpha", "beta", "A"), defaults={"alpha": 0.1, "beta": 1.0, "A": -4.0},
+                     base=lambda alpha, beta, A: functools.partial(base_losses.sce_base, alpha=alpha, beta=beta, A=A)),
+    "nce": LossEntry(RL.nce, "normalised CE log p / (log p + log(1 - p)) (Ma et al. 2020); symmetric", False, True,
+                     base=lambda: base_losses.nce_base),
+    "nce_mae": LossEntry(RL.nce_mae, "active-passive alpha NCE + beta (1 - p) (Ma et al. 2020); symmetric", False, True,
+                         params=("alpha", "beta"), defaults={"alpha": 1.0, "beta": 1.0},
+                         base=lambda alpha, beta: functools.partial(base_losses.nce_mae_base, alpha=alpha, beta=beta)),
+    "nce_rce": LossEntry(RL.nce_rce, "active-passive alpha NCE - A beta (1 - p) (Ma et al. 2020); symmetric",
+                         False, True, params=("alpha", "beta", "A"), defaults={"alpha": 1.0, "beta": 1.0, "A": -4.0},
+                         base=lambda alpha, beta, A: functools.partial(base_losses.nce_rce_base, alpha=alpha,
+                                                                       beta=beta, A=A)),
+    "taylor_ce": LossEntry(RL.taylor_ce, "Taylor CE sum_{i<=k} (1 - p)^i / i (Feng et al. 2020); integer k >= 1",
+                           False, True, params=("k",),
+                           base=lambda k: functools.partial(base_losses.taylor_ce_base, k=int(k))),
+    "logit_clip": LossEntry(RL.logit_clip, "LogitClip log(1 + e^-clip(z, +-delta)) (Wei et al. 2023); delta > 0",
+                            False, True, params=("delta",), defaults={"delta": 1.0},
+                            base=lambda delta: functools.partial(base_losses.logit_clip_base, delta=delta)),
+    "bi_tempered": LossEntry(RL.bi_tempered, "bi-tempered logistic (Amid et al. 2019); t1 in [0, 1], t2 in [1, 100]",
+                             lambda t1, t2: t1 == 1.0 and t2 == 1.0, lambda t1, t2: t1 < 1.0, params=("t1", "t2")),
+    "t_logistic": LossEntry(RL.t_logistic, "t-logistic -log sigma_t(z) (Ding & Vishwanathan 2010); t in [1, 100]",
+                            lambda t: t == 1.0, False, params=("t",)),
 }
 ALIASES = {"partially_huberised": "phuber", "phuber_logistic": "phuber", "huberised_logistic": "huberised"}
 LOSS_NAMES = tuple(LOSSES)
@@ -177,6 +212,19 @@ def make_loss(name: str, **params) -> MarginLoss:
     ``linear``                  --                         ``1 - p``
     ``gce``                     ``q`` in (0, 1] (0.7)      GCE
     ``phuber_gce``              ``tau`` > 1, ``q`` (0.7)   PHuber-GCE
+    ``ramp``, ``squared``       --                         none
+    ``sce``                     ``alpha`` (0.1), ``beta``  ``-alpha log p - A beta (1 - p)``
+                                (1), ``A`` (-4)
+    ``nce``                     --                         NCE
+    ``nce_mae``                 ``alpha`` (1), ``beta``    NCE + reduced MAE
+                                (1)
+    ``nce_rce``                 ``alpha``, ``beta`` (1),   NCE + RCE
+                                ``A`` (-4)
+    ``taylor_ce``               ``k``: integer >= 1        Taylor CE
+    ``logit_clip``              ``delta`` > 0 (1)          ``-log clip(p)``
+    ``bi_tempered``             ``t1`` in [0, 1], ``t2``   none (tempered link)
+                                in [1, 100]
+    ``t_logistic``              ``t`` in [1, 100]          none (tempered link)
     ==========================  =========================  =================================
 
     >>> make_loss("phuber", tau=1.36).label
@@ -196,6 +244,7 @@ def make_loss(name: str, **params) -> MarginLoss:
     values = {k: check_number(k, full[k]) for k in entry.params}
     entry.fn(np.zeros(1), **values)  # validates the values: ValueError naming the parameter
     fn = functools.partial(entry.fn, **values)
+    flag = lambda f: bool(f(**values)) if callable(f) else f  # noqa: E731  (parameter-dependent flags)
     return MarginLoss(
         canonical,
         fn,
@@ -203,8 +252,8 @@ def make_loss(name: str, **params) -> MarginLoss:
         None if entry.base is None else entry.base(**values),
         None if entry.value is None else functools.partial(entry.value, **values),
         entry.kernel,
-        entry.convex,
-        entry.bounded,
+        flag(entry.convex),
+        flag(entry.bounded),
     )
 
 

@@ -10,6 +10,7 @@ from scipy.special import softmax
 
 from sandbox import losses as binary
 from sandbox import multiclass as mc
+from sandbox import robust_losses as robust
 from sandbox.clipping import clip_base_derivative
 
 LOG = np.log
@@ -286,3 +287,196 @@ def test_registry():
         mc.make_multiclass_loss("phuber_ce")
     with pytest.raises(ValueError, match=r"tau=0\.5 is outside its domain"):
         mc.make_multiclass_loss("phuber_ce", tau=0.5)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Robust losses of the label-noise literature (SCE, NCE, NCE+MAE, NCE+RCE, Taylor CE, LogitClip)
+# ---------------------------------------------------------------------------------------------------
+
+ROBUST = {  # name -> (function, params); LogitClip's delta puts rows on both sides of the norm bound
+    "sce": (mc.sce, {"alpha": 0.1, "beta": 1.0, "A": -4.0}),
+    "nce": (mc.nce, {}),
+    "nce_mae": (mc.nce_mae, {"alpha": 1.0, "beta": 2.0}),
+    "nce_rce": (mc.nce_rce, {"alpha": 1.0, "beta": 1.0, "A": -4.0}),
+    "taylor_ce": (mc.taylor_ce, {"k": 3}),
+    "logit_clip": (mc.logit_clip, {"delta": 6.0}),
+}
+
+
+def test_robust_values_closed_form():
+    # logits log([1, 3]) -> p = [1/4, 3/4]; three classes log([1, 2, 5]) -> p = [1/8, 2/8, 5/8]
+    f13, f125 = LOG([[1.0, 3.0]]), LOG([[1.0, 2.0, 5.0]])
+    y0 = np.array([0])
+    # rtol 1e-14: a handful of roundings in log_softmax / exp; the references are exact expressions
+    close = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-14)  # noqa: E731
+    close(mc.sce(f13, y0)[0], [0.1 * LOG(4.0) + 4 * 0.75])  # alpha CE - A beta (1 - p_y)
+    close(mc.nce(f125, y0)[0], [LOG(1 / 8) / (LOG(1 / 8) + LOG(2 / 8) + LOG(5 / 8))])
+    close(mc.nce_mae(f125, y0, alpha=2.0, beta=3.0)[0],
+          [2 * LOG(1 / 8) / (LOG(1 / 8) + LOG(2 / 8) + LOG(5 / 8)) + 3 * 7 / 8])
+    close(mc.nce_rce(f125, y0, A=-2.0)[0], [LOG(1 / 8) / (LOG(1 / 8) + LOG(2 / 8) + LOG(5 / 8)) + 2 * 7 / 8])
+    close(mc.taylor_ce(f125, y0, k=3)[0], [7 / 8 + (7 / 8) ** 2 / 2 + (7 / 8) ** 3 / 3])
+    # LogitClip: ||(3, 4)|| = 5 > delta = 1 -> clamped to (0.6, 0.8); below the bound, plain CE
+    close(mc.logit_clip([[3.0, 4.0]], y0, delta=1.0)[0], [LOG(np.exp(0.6) + np.exp(0.8)) - 0.6])
+    close(mc.logit_clip([[3.0, 4.0]], y0, delta=5.0)[0], mc.cross_entropy([[3.0, 4.0]], y0)[0])
+
+
+@pytest.mark.parametrize("name", list(ROBUST))
+def test_robust_gradient_matches_central_differences(name):
+    fn, params = ROBUST[name]
+    logits, y = _random_problem(11)
+    if name == "logit_clip":
+        norm = np.linalg.norm(logits, axis=1)
+        assert (norm < params["delta"]).any() and (norm > params["delta"]).any(), "both regimes, please"
+    _, grad = fn(logits, y, **params)
+    h = 1e-5
+    num = np.empty_like(logits)
+    for j in range(logits.shape[1]):
+        e = np.zeros_like(logits)
+        e[:, j] = h
+        num[:, j] = (fn(logits + e, y, **params)[0] - fn(logits - e, y, **params)[0]) / (2 * h)
+    # central differences: truncation ~h^2 f''' ~ 1e-10, rounding ~eps |loss| / h ~ 1e-10 (|loss| <= ~10)
+    np.testing.assert_allclose(grad, num, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", list(ROBUST))
+def test_robust_gradient_rows_sum_to_zero(name):
+    # a loss of softmax / log_softmax is shift invariant, so its gradient sums to 0 over the classes;
+    # LogitClip's norm clamp is not (shifting the logits changes their norm)
+    fn, params = ROBUST[name]
+    logits, y = _random_problem(12)
+    _, grad = fn(logits, y, **params)
+    sums = grad.sum(axis=1)
+    if name == "logit_clip":
+        assert np.max(np.abs(sums)) > 1e-3  # the norm clamp is not shift invariant: a real difference
+    else:
+        np.testing.assert_allclose(sums, 0.0, atol=1e-14)  # K numbers of size <= ~10 cancelling
+
+
+def test_robust_gradient_weights_for_the_reweighted_losses():
+    """SCE and Taylor CE are reweighted CE gradients: w = alpha - A beta p_y and 1 - (1 - p_y)^k."""
+    logits, y = _random_problem(13)
+    p = _p_y(logits, y)
+    base = softmax(logits, axis=-1) - np.eye(logits.shape[1])[y]
+    # rtol 1e-12: p_y from exp(log_softmax) vs scipy's softmax differ in the last few bits
+    np.testing.assert_allclose(mc.sce(logits, y, alpha=0.3, beta=2.0, A=-5.0)[1], (0.3 + 10.0 * p)[:, None] * base,
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(mc.taylor_ce(logits, y, k=4)[1], (1 - (1 - p) ** 4)[:, None] * base,
+                               rtol=1e-12, atol=1e-15)
+
+
+ROBUST_BINARY = {  # multiclass, binary margin loss, params (shared names)
+    "sce": (mc.sce, robust.sce, {"alpha": 0.3, "beta": 2.0, "A": -5.0}),
+    "nce": (mc.nce, robust.nce, {}),
+    "nce_mae": (mc.nce_mae, robust.nce_mae, {"alpha": 0.5, "beta": 2.0}),
+    "nce_rce": (mc.nce_rce, robust.nce_rce, {"alpha": 1.0, "beta": 1.0, "A": -4.0}),
+    "taylor_ce": (mc.taylor_ce, robust.taylor_ce, {"k": 3}),
+}
+
+
+@pytest.mark.parametrize("name", list(ROBUST_BINARY))
+def test_robust_two_classes_equal_binary_margin_loss(name):
+    multi, margin_loss, params = ROBUST_BINARY[name]
+    rng = np.random.default_rng(14)
+    n = 200
+    logits = rng.uniform(-20, 20, size=(n, 2))
+    y = rng.integers(0, 2, size=n)
+    z = logits[np.arange(n), y] - logits[np.arange(n), 1 - y]
+    value, grad = multi(logits, y, **params)
+    phi, dphi = margin_loss(z, **params)
+    sign = np.where(np.arange(2) == y[:, None], 1.0, -1.0)  # loss = phi(f_y - f_o)
+    # as for the paper's losses: log_softmax is accurate to ~1e-16 absolutely, elsewhere ~1e-14 relative;
+    # softmax - e_y carries ~1e-16 absolute error at the label, multiplied here by weights up to ~10
+    # (SCE: alpha - A beta p_y = 0.3 + 10 p_y), hence atol 2e-14 on the gradient
+    np.testing.assert_allclose(value, phi, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad, dphi[:, None] * sign, rtol=1e-12, atol=2e-14)
+
+
+def test_logit_clip_two_classes_is_the_binary_loss_only_at_centred_logits():
+    """The norm clamp of (f_y, f_o) is not a clamp of z = f_y - f_o. At centred logits (z/2, -z/2) the norm
+    is |z|/sqrt 2, so it is the binary LogitClip at delta * sqrt 2; off-centre it is not."""
+    z = np.linspace(-20, 20, 401) + 0.013
+    delta = 2.0
+    y = np.zeros(z.size, dtype=int)
+    centred = np.stack([z / 2, -z / 2], axis=1)
+    value, grad = mc.logit_clip(centred, y, delta=delta)
+    phi, dphi = robust.logit_clip(z, delta=delta * np.sqrt(2))
+    np.testing.assert_allclose(value, phi, rtol=1e-13)  # a few roundings (the norm, the rescale)
+    # d/df_y of phi(f_y - f_o) restricted to centred moves: grad . (1/2, -1/2) = phi'(z)
+    np.testing.assert_allclose(grad @ np.array([0.5, -0.5]), dphi, rtol=1e-12, atol=1e-15)
+    shifted = centred + 5.0  # same margin z, larger norm: clamped more
+    assert np.max(np.abs(mc.logit_clip(shifted, y, delta=delta)[0] - phi)) > 0.1
+
+
+def test_robust_symmetry_over_labels():
+    """Summed over the K labels: NCE = 1 and NCE+RCE = alpha - A beta (K - 1) for every input (symmetric
+    losses, Ma et al. 2020); SCE and Taylor CE (k >= 2) are not constant."""
+    logits, _ = _random_problem(15, n=30, k=4)
+    per_label = lambda fn, **kw: sum(fn(logits, np.full(30, c), **kw)[0] for c in range(4))  # noqa: E731
+    np.testing.assert_allclose(per_label(mc.nce), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(per_label(mc.nce_rce, alpha=2.0, beta=0.5, A=-4.0), 2.0 + 0.5 * 4.0 * 3, rtol=1e-14)
+    np.testing.assert_allclose(per_label(mc.nce_mae, alpha=1.0, beta=1.0), 1.0 + 3.0, rtol=1e-14)
+    assert np.ptp(per_label(mc.sce)) > 0.1 and np.ptp(per_label(mc.taylor_ce, k=2)) > 0.01
+
+
+@pytest.mark.parametrize("name", list(ROBUST))
+def test_robust_extreme_logits_finite(name):
+    fn, params = ROBUST[name]
+    big = 1e4
+    logits = np.array([[big, -big, 0.0], [-big, big, 0.0], [big, big, -big], [-big, -big, -big]])
+    y = np.array([0, 0, 0, 2])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value, grad = fn(logits, y, **params)
+    assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad))
+    assert np.all(value >= 0)
+    if name != "logit_clip":  # row 0: p_y = 1 in double precision: the loss and its gradient vanish
+        assert value[0] == 0.0 and np.all(grad[0] == 0.0)
+    else:  # clamped to delta (1, -1, 0)/sqrt 2: bounded by the CE of a norm-delta logit vector
+        assert 0 < value[0] < np.log(3) + params["delta"] * np.sqrt(2)
+
+
+def test_robust_leading_batch_axes():
+    rng = np.random.default_rng(16)
+    logits = rng.standard_normal((2, 3, 6, 4)) * 3
+    y = rng.integers(0, 4, size=(2, 3, 6))
+    for name, (fn, params) in ROBUST.items():
+        v, g = fn(logits, y, **params)
+        assert v.shape == (2, 3, 6) and g.shape == (2, 3, 6, 4)
+        v2, g2 = fn(logits.reshape(-1, 4), y.reshape(-1), **params)
+        np.testing.assert_array_equal(v.reshape(-1), v2)  # same numbers, only reshaped
+        np.testing.assert_array_equal(g.reshape(-1, 4), g2)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda f, y: mc.sce(f, y, alpha=-1.0), r"alpha=-1\.0 is outside its domain \[0, inf\)"),
+        (lambda f, y: mc.sce(f, y, A=0.0), r"A=0\.0 is outside its domain \(-inf, 0\)"),
+        (lambda f, y: mc.nce_mae(f, y, alpha=0.0, beta=0.0), r"alpha=0 and beta=0"),
+        (lambda f, y: mc.nce_rce(f, y, beta=-1.0), r"beta=-1\.0 is outside its domain"),
+        (lambda f, y: mc.taylor_ce(f, y, k=0), r"k=0 must be an integer >= 1"),
+        (lambda f, y: mc.logit_clip(f, y, delta=0.0), r"delta=0\.0 is outside its domain \(0, inf\)"),
+    ],
+)
+def test_robust_bad_parameters_raise(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(np.zeros((1, 3)), np.array([0]))
+
+
+def test_robust_registry():
+    logits, y = _random_problem(17)
+    for name, (fn, params) in ROBUST.items():
+        loss = mc.make_multiclass_loss(name, **params)
+        assert loss.name == name and dict(loss.params) == {k: float(v) for k, v in params.items()}
+        for a, b in zip(loss(logits, y), fn(logits, y, **params)):
+            np.testing.assert_array_equal(a, b)  # the same function with the same parameters
+    assert set(ROBUST) <= set(mc.MULTICLASS_LOSS_NAMES)
+    defaults = {n: dict(mc.make_multiclass_loss(n).params) for n in ("sce", "nce_mae", "nce_rce", "logit_clip")}
+    assert defaults == {  # the binary forms' defaults (sources in sandbox.robust_losses)
+        "sce": {"alpha": 0.1, "beta": 1.0, "A": -4.0},
+        "nce_mae": {"alpha": 1.0, "beta": 1.0},
+        "nce_rce": {"alpha": 1.0, "beta": 1.0, "A": -4.0},
+        "logit_clip": {"delta": 1.0},
+    }
+    with pytest.raises(ValueError, match="needs"):
+        mc.make_multiclass_loss("taylor_ce")
+    assert mc.make_multiclass_loss("taylor_ce", k=2).label == "taylor_ce (k=2)"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from sandbox import multiclass as mc
 from sandbox import table2 as t2
 from sandbox.figures import table2_mnist as fig
 from sandbox.nets import TrainConfig
@@ -226,3 +227,36 @@ def test_table2_claim_at_ci_size_phuber_ce_beats_ce_at_rho_06():
     ce, phuber = r.accuracy[r.losses.index("ce"), 0], r.accuracy[r.losses.index("phuber_ce"), 0]
     assert np.all(phuber - ce >= 0.10), (ce, phuber)
     assert phuber.mean() - ce.mean() >= 0.15
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rows for the robust losses of the label-noise literature (on request; the presets keep the paper's six)
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_presets_keep_the_papers_six_rows():
+    assert t2.TABLE2_LOSSES == ("ce", "ce_clip", "linear", "gce", "phuber_ce", "phuber_gce")
+    assert all(c.losses == t2.TABLE2_LOSSES for c in t2.TABLE2_SIZES.values())
+    assert set(t2.TABLE2_ROBUST_LOSSES) == set(t2.TABLE2_ROBUST_PARAMS)
+    assert set(t2.TABLE2_LOSS_LABELS) == set(t2.TABLE2_LOSSES) | set(t2.TABLE2_ROBUST_LOSSES)
+
+
+def test_robust_rows_use_the_registered_losses_with_their_parameters():
+    for key in t2.TABLE2_ROBUST_LOSSES:
+        loss, clip = t2._loss(key, SMOKE)
+        assert not clip and loss == mc.make_multiclass_loss(key, **t2.TABLE2_ROBUST_PARAMS[key])
+
+
+ROBUST_TINY = dataclasses.replace(TINY, losses=("ce", *t2.TABLE2_ROBUST_LOSSES))
+
+
+def test_robust_rows_run_and_leave_the_other_rows_unchanged():
+    r = t2.run_table2(ROBUST_TINY, seed=0)
+    alone = t2.run_table2(dataclasses.replace(TINY, losses=("ce",)), seed=0)
+    assert r.accuracy.shape == (5, 2, 1) and np.all((r.accuracy >= 0) & (r.accuracy <= 1))
+    # each (rho, loss) run re-creates its training generator: another row cannot change CE's numbers
+    np.testing.assert_array_equal(r.accuracy[0], alone.accuracy[0])
+    assert r.label("sce") == "SCE (alpha=0.01, beta=1, A=-4)" and r.label("taylor_ce") == "Taylor-CE (k=2)"
+    back = t2.table2_from_json(json.loads(json.dumps(t2.table2_to_json(r), allow_nan=False)))
+    assert back.losses == r.losses and back.config == r.config
+    assert "| LogitClip (delta=1) |" in fig.table2_to_markdown(r)
