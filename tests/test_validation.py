@@ -122,7 +122,8 @@ def test_a_nan_margin_gives_nan_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name in sb.LOSS_NAMES:
-            kw = {"huberised": {"tau": 0.26}, "phuber": {"tau": 1.36}, "phuber_gce": {"tau": 2.0}}.get(name, {})
+            kw = {"huberised": {"tau": 0.26}, "phuber": {"tau": 1.36}, "phuber_gce": {"tau": 2.0}, "taylor_ce": {"k": 2},
+                  "bi_tempered": {"t1": 0.8, "t2": 1.2}, "t_logistic": {"t": 1.5}}.get(name, {})
             v, d = sb.make_loss(name, **kw)(np.array([np.nan, 0.5]))
             assert np.isnan(v[0]) and np.isnan(d[0]) and np.isfinite(v[1]), name
 
