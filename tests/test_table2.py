@@ -16,6 +16,7 @@ from sandbox.figures import table2_mnist as fig
 from sandbox.nets import TrainConfig
 
 SMOKE = t2.TABLE2_SIZES["smoke"]
+ALL = t2.TABLE2_LOSSES + t2.TABLE2_ROBUST_LOSSES  # every preset's rows: the paper's six, then four robust ones
 TINY = dataclasses.replace(SMOKE, rhos=(0.0, 0.6), seeds=1, losses=("ce", "phuber_ce"), n_train=300, n_test=100,
                            n_val=60, train=TrainConfig(epochs=1))
 
@@ -29,11 +30,11 @@ def smoke():
 
 def test_smoke_shapes_and_ranges(smoke):
     r, _ = smoke
-    shape = (len(t2.TABLE2_LOSSES), 4, SMOKE.seeds)
+    shape = (len(ALL), 4, SMOKE.seeds)
     for name in ("accuracy", "memorised", "clipped_fraction", "run_seconds"):
         assert getattr(r, name).shape == shape, name
     assert np.all(r.run_seconds > 0)
-    assert r.losses == t2.TABLE2_LOSSES and r.rhos == (0.0, 0.2, 0.4, 0.6)
+    assert r.losses == ALL and r.rhos == (0.0, 0.2, 0.4, 0.6)
     assert np.all((r.accuracy >= 0) & (r.accuracy <= 1))
     assert r.mean.shape == r.std.shape == shape[:2]
     np.testing.assert_allclose(r.std, r.accuracy.std(axis=-1, ddof=1))  # documented: sample std
@@ -70,7 +71,7 @@ def test_markdown(smoke):
     lines = md.splitlines()
     assert lines[0] == "| loss | rho=0 | rho=0.2 | rho=0.4 | rho=0.6 |"
     rows = [ln for ln in lines[2:] if ln.startswith("| ")]
-    assert len(rows) == len(t2.TABLE2_LOSSES)
+    assert len(rows) == len(ALL)
     assert all(ln.count(" ± ") == 4 and ln.count(f"(n={SMOKE.seeds})") == 4 for ln in rows)
     assert f"PHuber-CE (tau={r.chosen_tau['phuber_ce']:g})" in md and "sample std (ddof=1)" in md
     assert md.count("**") >= 2 * 4  # at least one best cell per column
@@ -91,16 +92,21 @@ def test_json_round_trip(smoke):
 def test_figure(smoke):
     r, _ = smoke
     drawn = fig.plot_result(r)
-    assert isinstance(drawn, Figure) and len(drawn.axes) == 1
-    ax = drawn.axes[0]
-    assert ax.get_xlabel() and ax.get_ylabel()
-    lines = [c.lines[0] for c in ax.containers]  # the data line of each errorbar
-    assert len(lines) == len(t2.TABLE2_LOSSES)
-    assert len({ln.get_marker() for ln in lines}) == len(lines)  # distinct markers ...
-    styles = fig._LINESTYLES[: len(lines)]  # ... and line styles (custom dash tuples report as '--')
-    assert len(set(map(repr, styles))) == len(styles)
-    assert [ln.get_linestyle() for ln in lines[:4]] == ["-", "--", ":", "-."]
-    assert len(ax.get_legend().get_texts()) == len(t2.TABLE2_LOSSES)
+    assert isinstance(drawn, Figure) and len(drawn.axes) == 2  # the paper's rows | the robust rows
+    for ax, keys in zip(drawn.axes, (t2.TABLE2_LOSSES, t2.TABLE2_ROBUST_LOSSES)):
+        assert ax.get_xlabel() and ax.get_title()
+        lines = [c.lines[0] for c in ax.containers]  # the data line of each errorbar
+        assert len(lines) == len(keys)
+        assert len({ln.get_marker() for ln in lines}) == len(lines)  # distinct markers ...
+        styles = fig._LINESTYLES[: len(lines)]  # ... and line styles (custom dash tuples report as '--')
+        assert len(set(map(repr, styles))) == len(styles)
+        assert [ln.get_linestyle() for ln in lines[:4]] == ["-", "--", ":", "-."]
+        texts = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert [t for t in texts if "reference" not in t] == [r.label(k) for k in keys]
+    assert drawn.axes[0].get_ylabel()
+    assert sum("reference" in t.get_text() for t in drawn.axes[1].get_legend().get_texts()) == 2  # CE, PHuber-CE
+    paper_only = fig.plot_result(t2.run_table2(TINY, seed=0))
+    assert len(paper_only.axes) == 1  # the paper's rows alone: one panel
     drawn.canvas.draw()  # renders without error (Agg canvas of a bare Figure)
 
 
@@ -230,13 +236,14 @@ def test_table2_claim_at_ci_size_phuber_ce_beats_ce_at_rho_06():
 
 
 # ---------------------------------------------------------------------------------------------------
-# Rows for the robust losses of the label-noise literature (on request; the presets keep the paper's six)
+# Rows for the robust losses of the label-noise literature (every preset's table; the config default is the paper's)
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_presets_keep_the_papers_six_rows():
+def test_presets_have_the_papers_six_rows_then_the_robust_ones():
     assert t2.TABLE2_LOSSES == ("ce", "ce_clip", "linear", "gce", "phuber_ce", "phuber_gce")
-    assert all(c.losses == t2.TABLE2_LOSSES for c in t2.TABLE2_SIZES.values())
+    assert all(c.losses == ALL for c in t2.TABLE2_SIZES.values())
+    assert t2.Table2Config().losses == t2.TABLE2_LOSSES
     assert set(t2.TABLE2_ROBUST_LOSSES) == set(t2.TABLE2_ROBUST_PARAMS)
     assert set(t2.TABLE2_LOSS_LABELS) == set(t2.TABLE2_LOSSES) | set(t2.TABLE2_ROBUST_LOSSES)
 

