@@ -275,7 +275,9 @@ def unhinged(z) -> tuple[np.ndarray, np.ndarray]:
 def linear(z) -> tuple[np.ndarray, np.ndarray]:
     """The paper's "linear" loss ``1 - p`` in the margin: ``phi(z) = sigmoid(-z)``.
 
-    ``phi'(z) = -sigmoid(z) sigmoid(-z)``. Bounded, symmetric: ``phi(z) + phi(-z) = 1``.
+    ``phi'(z) = -sigmoid(z) sigmoid(-z)``. Bounded, symmetric: ``phi(z) + phi(-z) = 1``. This is the
+    sigmoid loss of the symmetric-loss literature (Ghosh, Manwani & Sastry 2015; registry alias
+    ``sigmoid``), and half the binary MAE ``|e_y - p|_1 = 2 (1 - p)``: the same minimisers.
     """
     z = _z(z)
     q = expit(-z)

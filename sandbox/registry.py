@@ -187,7 +187,8 @@ LOSSES: dict[str, LossEntry] = {
     "t_logistic": LossEntry(RL.t_logistic, "t-logistic -log sigma_t(z) (Ding & Vishwanathan 2010); t in [1, 100]",
                             lambda t: t == 1.0, False, params=("t",)),
 }
-ALIASES = {"partially_huberised": "phuber", "phuber_logistic": "phuber", "huberised_logistic": "huberised"}
+ALIASES = {"partially_huberised": "phuber", "phuber_logistic": "phuber", "huberised_logistic": "huberised",
+           "sigmoid": "linear"}
 LOSS_NAMES = tuple(LOSSES)
 PAPER_LOSSES = ("logistic", "huberised", "phuber")  # the paper's Figure 2, in display order
 
