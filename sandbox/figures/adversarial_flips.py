@@ -289,7 +289,7 @@ def plot(data: dict):
 
 SPEC = FigureSpec(
     "adversarial_flips",
-    "beyond the paper: accuracy against the flip budget, adversarial vs symmetric flips",
+    "beyond the paper: accuracy against the flip budget, adversarial vs symmetric flips (SLSQP and converged fits)",
     compute,
     plot,
     options={"trials": "clean samples per (strategy, budget) cell (default 50)"},

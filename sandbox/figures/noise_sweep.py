@@ -158,7 +158,7 @@ def plot(data: dict):
 
 SPEC = FigureSpec(
     "noise_sweep",
-    "beyond the paper: median and IQR clean accuracy against rho for the losses and clipping variants",
+    "beyond the paper: median and IQR clean accuracy against rho for the losses (SLSQP and converged) and clipping variants",
     compute,
     plot,
     options={"trials": "trials per noise rate for the losses (default 100; the clipping variants use at most 16 of them)"},
