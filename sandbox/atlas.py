@@ -37,13 +37,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_choice, check_interval, check_positive_int
+from ._checks import check_choice, check_interval, check_loss, check_positive_int
 from .adversary import atom_flip_search
 from .converged import fit_converged, loss_kind
 from .data import long_servedio
 from .linear import accuracy
 from .metrics import break_rho, summarise
-from .population import R_INF, minimise_population_risk
+from .population import R_INF, _value, minimise_population_risk
 from .registry import LOSS_NAMES, LOSSES, make_loss
 from .slsqp import fit_slsqp
 from .trials import long_servedio_trials
@@ -177,6 +177,7 @@ class PopulationVerdict:
     """The noisy population minimiser of one loss on the Long & Servedio atoms over a grid of ``rho``.
 
     ``accuracy`` ``(R,)``: the clean accuracy every minimiser reaches (the highest over a tie);
+    ``risk``: the minimal noisy risk (at ``R_INF`` standing for ``r = inf`` where the limit wins);
     ``accuracy_low``: the lowest a tied minimiser allows (equal to ``accuracy`` without a tie); ``tie``;
     ``radius`` (``inf``: the infimum lies at infinite norm, the direction is the classifier);
     ``angle_deg``; ``atom_correct`` ``(R, 3)`` (large margin, puller, penalizer). ``break_rho``: the
@@ -188,6 +189,7 @@ class PopulationVerdict:
     rho: np.ndarray
     accuracy: np.ndarray
     accuracy_low: np.ndarray
+    risk: np.ndarray
     tie: np.ndarray
     radius: np.ndarray
     angle_deg: np.ndarray
@@ -201,7 +203,7 @@ def _rho_grid(rho) -> np.ndarray:
     if r.ndim != 1 or r.size == 0:
         raise ValueError(f"rho={rho!r} must be a non-empty 1-D grid of noise rates")
     for v in r:
-        check_interval("rho", v, 0.0, 0.5, high_open=True, hint="symmetric noise needs rho < 1/2")
+        check_interval("rho", float(v), 0.0, 0.5, high_open=True, hint="symmetric noise needs rho < 1/2")
     return r
 
 
@@ -218,7 +220,7 @@ def population_verdict(loss, *, gamma: float, rho, n_angles: int = 720, n_radii:
     fit = minimise_population_risk(loss, dist, rho=rho, n_angles=n_angles, n_radii=n_radii)
     low, high = fit.accuracy_range[:, 0], fit.accuracy_range[:, 1]
     return PopulationVerdict(
-        gamma=float(gamma), rho=rho, accuracy=high, accuracy_low=low, tie=fit.tie, radius=fit.radius,
+        gamma=float(gamma), rho=rho, accuracy=high, accuracy_low=low, risk=fit.risk, tie=fit.tie, radius=fit.radius,
         angle_deg=np.degrees(fit.angle), atom_correct=fit.atom_correct,
         break_rho=break_rho(rho, high), tie_rho=break_rho(rho, low),
     )
@@ -257,6 +259,8 @@ def adversary_verdict(loss, *, gamma: float, budgets, resolution: float = 0.1, l
     """The smallest per-atom flip budget that breaks ``loss`` on ``long_servedio(gamma=gamma)`` (see
     :class:`AdversaryVerdict`); flip fractions on ``{0, resolution, ..., 1}`` or on ``levels``."""
     b = np.atleast_1d(np.asarray(budgets, dtype=float))
+    for v in b:
+        check_interval("budgets", float(v), 0.0, 1.0, hint="flip budgets as fractions of the population mass")
     r = atom_flip_search(loss, long_servedio(gamma=gamma), b, resolution=resolution, levels=levels,
                          n_angles=n_angles, n_radii=n_radii)
     acc = r["clean_accuracy"]
@@ -302,8 +306,9 @@ def symmetry_check(loss) -> SymmetryCheck:
     >>> symmetry_check(make_loss("ramp")).constant, symmetry_check(make_loss("logistic")).symmetric
     (2.0, False)
     """
+    check_loss(loss)
     with np.errstate(over="ignore", invalid="ignore"):
-        a, b = (np.asarray(loss.value(z), dtype=float) for z in (_SYMMETRY_Z, -_SYMMETRY_Z))
+        a, b = (np.asarray(_value(loss, z), dtype=float) for z in (_SYMMETRY_Z, -_SYMMETRY_Z))
         s = a + b
         dev = np.abs(s - s[0]) / np.maximum(1.0, np.abs(a) + np.abs(b))
     if not np.all(np.isfinite(dev)):
@@ -332,17 +337,18 @@ def loss_family(loss, *, symmetric: bool) -> str:
     finite): the losses Long & Servedio's construction defeats; ``convex``: any other convex loss;
     ``bounded``: flagged bounded; ``unbounded``: the rest.
     """
+    check_loss(loss)
     if symmetric:
         return "symmetric"
     with np.errstate(over="ignore", invalid="ignore"):
         _, d = loss(_PROBE)
-        phi_plus = float(loss.value(np.array([R_INF]))[0])
+        phi_plus = float(_value(loss, np.array([R_INF]))[0])
         d0 = float(loss(np.array([0.0]))[1][0])
-    if loss.convex:
+    if getattr(loss, "convex", None):
         if np.all(d <= 0) and d0 < 0 and np.isfinite(phi_plus) and abs(phi_plus) < R_INF:
             return "convex_potential"
         return "convex"
-    return "bounded" if loss.bounded else "unbounded"
+    return "bounded" if getattr(loss, "bounded", None) else "unbounded"
 
 
 # --------------------------------------------------------------------------------------------------

@@ -72,7 +72,9 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
         for v in atlas.hyper_values(name, points=cfg.points):
             plan.append((name, {**settings[name], sw.param: v}))
     cells = [(name, params, p.gamma, tuple(rho.tolist()), cfg.n_angles, cfg.n_radii) for name, params in plan]
+    cells.append(("logistic", {}, p.gamma, tuple(rho.tolist()), cfg.n_angles, cfg.n_radii))  # the reference
     out = cell_map(sweep_cell, cells, executor)
+    logistic = out.pop()
     progress(f"{len(cells)} (loss, value) cells x {rho.size} noise rates ({time.perf_counter() - t0:.1f} s)")
     sweeps = {}
     for name, sw in atlas.HYPER_SWEEPS.items():
@@ -95,6 +97,7 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
         "preset": p.name,
         "rho": rho,
         "sweeps": sweeps,
+        "logistic_break_rho": logistic["break_rho"],
         "phuber_guarantee": {"tau": tau, "rho": cal.guaranteed_rho(tau, min_weight=float(np.min(long_servedio(
             gamma=p.gamma).weights))), "note": "calibration.guaranteed_rho: Prop. 7 corollary, every atom correct below"},
         "params": {"gamma": p.gamma, "tau_huberised": p.tau_huberised, "tau_phuber": p.tau_phuber,
@@ -126,14 +129,22 @@ def plot(data: dict):
         ax.plot(x[~never], b[~never], color="#0072B2", marker="o", linestyle="-", markersize=5,
                 label="break ρ: every minimiser wrong")
         differ = ~np.isnan(t) & (np.isnan(b) | (t < b))
-        ax.plot(x[differ], t[differ], linestyle="none", marker="o", markersize=8, markerfacecolor="none",
-                markeredgecolor="#D55E00", label="tie ρ: some minimiser wrong")
-        ax.plot(x[never], np.full(never.sum(), top), linestyle="none", marker="^", color="#009E73", markersize=7,
-                label=f"never breaks (ρ ≤ {rho[-1]:g})")
-        for xi, sym in zip(x, s["symmetric"]):
-            if sym:
-                ax.axvspan(xi * (0.93 if s["log"] else 1) - (0 if s["log"] else 0.02),
-                           xi * (1.07 if s["log"] else 1) + (0 if s["log"] else 0.02), color="0.85", zorder=0)
+        if differ.any():
+            ax.plot(x[differ], t[differ], linestyle="none", marker="o", markersize=8, markerfacecolor="none",
+                    markeredgecolor="#D55E00", label="tie ρ: some minimiser wrong")
+        if never.any():
+            ax.plot(x[never], np.full(never.sum(), top), linestyle="none", marker="^", color="#009E73", markersize=7,
+                    label=f"never breaks (ρ ≤ {rho[-1]:g})")
+        if data["logistic_break_rho"] is not None:
+            ax.axhline(data["logistic_break_rho"], color="0.5", linestyle=":", linewidth=1.0,
+                       label=f"logistic breaks (ρ = {data['logistic_break_rho']:g})")
+        if all(s["symmetric"]):
+            ax.set_facecolor("0.9")
+        else:
+            for xi, sym in zip(x, s["symmetric"]):
+                if sym:
+                    ax.axvspan(xi * (0.93 if s["log"] else 1) - (0 if s["log"] else 0.02),
+                               xi * (1.07 if s["log"] else 1) + (0 if s["log"] else 0.02), color="0.85", zorder=0)
         if s["setting"] is not None:
             ax.axvline(abs(s["setting"]), color="black", linestyle="--", linewidth=1.0, label="atlas setting")
         if name == "phuber":
@@ -152,7 +163,7 @@ def plot(data: dict):
             handles.setdefault(lab, h)
     from matplotlib.patches import Patch
 
-    handles["symmetric at this value"] = Patch(color="0.85")
+    handles["symmetric at this value (whole panel: at every value)"] = Patch(color="0.85")
     legend_ax.legend(handles.values(), handles.keys(), loc="center", fontsize=8, frameon=False)
     legend_ax.set_title("(break ρ: smallest grid ρ at which the noisy\npopulation minimiser misclassifies an atom)",
                         fontsize=8)
