@@ -329,7 +329,7 @@ def _fig(name):
 
 def _notebook_text():
     nb = json.loads((ROOT / "notebooks" / "08_loss_atlas.ipynb").read_text())
-    return "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return " ".join(" ".join("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
 
 
 def _atlas_quotes():
@@ -348,7 +348,7 @@ def _atlas_quotes():
             *(pop[n]["break_rho"] for n in ("gce", "phuber_gce", "taylor_ce", "logit_clip")))),
         ("bi-tempered {:g}, t-logistic {:g}, SCE {:g}".format(
             *(pop[n]["break_rho"] for n in ("bi_tempered", "t_logistic", "sce")))),
-        ("every loss but the squared one falls to a per-atom adversary by budget {:g}".format(
+        ("every loss falls to a per-atom adversary by budget {:g}".format(
             max(L[n]["adversary"]["break_budget"] for n in L))),
         ("logistic at budget {:g}".format(L["logistic"]["adversary"]["break_budget"])),
         ("PHuber's break ρ falls from {} at τ = {:g} to {:g} at τ = {:g}".format(

@@ -106,6 +106,7 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
     for name, s in zip(names, cell_map(sample_cell, cells, executor)):
         rows[name]["samples"] = s
     progress(f"samples: {len(cells)} losses x {T} trials, SLSQP and converged ({time.perf_counter() - t0:.1f} s)")
+    rows = {name: rows[name] for name in settings}  # registry order in the JSON; "order" is the display order
     order = [n for fam in atlas.FAMILIES for n in settings if rows[n]["family"] == fam]
 
     report = [
