@@ -16,7 +16,7 @@ stochastic function takes ``rng``, an int seed or a ``numpy.random.Generator``; 
 keyword-only and validated (``ValueError``/``TypeError`` naming the parameter).
 """
 
-from . import calibration
+from . import atlas, calibration
 from .adversary import adversarial_atom_flips, atom_flip_search
 from .clipping import (
     clip_base_derivative,
@@ -75,7 +75,7 @@ __all__ = [
     "scores", "margins", "risk", "risk_and_grad", "mean_grad", "accuracy", "summarise", "break_rho", "SUCCESS",
     # population
     "population_risk", "clean_accuracy", "mixture_accuracy", "minimise_population_risk", "PopulationFit",
-    "profile_risk", "angular_pulls", "adversarial_atom_flips", "atom_flip_search", "calibration",
+    "profile_risk", "angular_pulls", "adversarial_atom_flips", "atom_flip_search", "calibration", "atlas",
     # settings and randomness
     "Preset", "PRESETS", "get_preset", "as_generator", "child_rngs",
 ]

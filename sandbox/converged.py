@@ -16,6 +16,8 @@ the loss's flags and values only (``loss.convex``, ``loss.bounded``, ``loss(z)``
   (plus ``phi(0)`` for zero ``v``) is approached along a whole cone of directions; the
   representative is the max-margin direction (the limit of gradient descent for
   exponentially-tailed losses, Soudry et al. 2018). The others are solved by batched damped Newton.
+  A convex loss with ``phi(+inf) = +inf`` (the squared loss ``(1 - z)^2``) is coercive: its
+  minimiser is finite on any data, separable or not, and every trial goes to Newton.
 * **convex with a constant negative slope** (``unhinged``, ``phi = a + b z``): unbounded below
   (``risk = -inf``) unless ``mean(v) = 0``; direction ``mean(v)``, any direction with
   ``<u, mean v> > 0`` also reaches ``-inf`` (``tie`` when they classify the sample differently).
@@ -281,7 +283,9 @@ def _convex(loss, prof, V, *, tol, maxiter, theta0):
     s = _rms(V)
     nz = np.any(V != 0, axis=-1).sum(1)
     sep_value = _limit_value(prof, nz, 0, n - nz, n)
-    if d == 2:
+    if not np.isfinite(prof.phi_plus):  # phi(+inf) = +inf (squared): coercive, every minimiser is finite
+        unb = np.zeros(T, dtype=bool)
+    elif d == 2:
         sw = _parts.sweep(V)
         c1, c2 = sw.valid & (sw.P1 == nz[:, None]), sw.inner & (sw.P1 == 0)
         sep = (c1.any(1) | c2.any(1)) & (nz > 0)

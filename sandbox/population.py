@@ -11,7 +11,8 @@ infimum only as ``||theta|| -> inf``, so we never compare raw weights. We write
 ``theta = r (cos a, sin a)`` and search jointly over the angle ``a`` (a full circle) and the radius
 ``r in {0} U [1e-3, 1e6] U {inf}``, where ``r = inf`` is evaluated at ``r = 1e300``: every loss here is
 finite there and equals its limit to rounding (``phi(+inf) = 0``; ``phi(-inf)`` is ``1 + log tau`` for
-PHuber and ``~1e300`` for unbounded losses, which then never win). The best grid point is then
+PHuber and ``~1e300`` for unbounded losses, which then never win; values above ``1e300``, e.g. the
+squared loss's overflow to ``inf``, are capped at ``1e300``). The best grid point is then
 refined on the radial profile ``a -> min_r R(r u(a))``: at every coarse angle the radius is
 minimised exactly (golden section in ``log r`` inside the grid's bracket), and then the angle
 window around the best is zoomed tenfold four times. The classifier is the *direction*; the reported
@@ -58,9 +59,13 @@ def _noisy_terms(loss, z, f) -> np.ndarray:
 
 def _value(loss, z) -> np.ndarray:
     """``phi(z)`` alone: a :class:`~sandbox.registry.MarginLoss` skips its derivative; any other
-    callable ``z -> (phi, phi')`` is called in full."""
+    callable ``z -> (phi, phi')`` is called in full.
+
+    Capped at ``R_INF``: a loss that overflows to ``inf`` at ``r = inf`` (the squared loss,
+    ``(1 - z)^2`` at ``|z| = 1e300``) stays finite there, so a flip fraction of 0 or 1 times it is 0,
+    not NaN (``0 * inf``), and such a point, at least ``w_i R_INF`` high, never wins."""
     value = getattr(loss, "value", None)
-    return value(z) if value is not None else loss(z)[0]
+    return np.minimum(value(z) if value is not None else loss(z)[0], R_INF)
 
 
 def _flips(dist: DiscreteDistribution, rho, flip) -> np.ndarray:

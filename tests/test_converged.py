@@ -194,6 +194,18 @@ def test_unhinged_is_unbounded_below():
     assert not flat.unbounded and flat.risk == 1.0 and np.all(flat.theta == 0) and flat.tie
 
 
+def test_squared_loss_has_a_finite_minimiser_on_separable_data():
+    """phi(z) = (1 - z)^2 is convex but grows at +inf too: separable data do not send it to infinity.
+    Its minimiser is the least-squares solution of V theta = 1 (numpy's lstsq, independent of the fit)."""
+    X, y, _, _ = _samples(0.0, 3, 60, seed=3)  # rho = 0: separable
+    fit = fit_converged(make_loss("squared"), X, y)
+    assert not fit.unbounded.any() and np.all(np.isfinite(fit.radius)) and fit.converged.all()
+    for t in range(3):
+        V = y[t, :, None] * X[t]
+        ref = np.linalg.lstsq(V, np.ones(len(V)), rcond=None)[0]
+        np.testing.assert_allclose(fit.theta[t], ref, rtol=1e-8)  # Newton on a quadratic: one exact step
+
+
 def test_separable_in_three_dimensions():
     """v = e1, e2, e3: the max-margin direction maximises min(u1, u2, u3) on the sphere: (1, 1, 1)/sqrt 3."""
     fit = fit_converged(LOGISTIC, np.eye(3), np.ones(3))

@@ -67,6 +67,19 @@ def test_minimiser_is_a_minimiser():
         assert fit.risk == pytest.approx(population_risk(loss, fit.theta, LS, rho=0.2), rel=1e-12)
 
 
+def test_squared_loss_keeps_its_least_squares_minimiser_at_every_noise_rate():
+    """phi(z) = (1 - z)^2 overflows to inf at r = inf; with a zero flip weight that used to give 0 * inf = NaN,
+    which argmin picked. The noisy minimiser is (1 - 2 rho) E[v v']^-1 E[v] (v = y x), written out here."""
+    w, V = LS.weights, LS.yx
+    clean = np.linalg.solve((V.T * w) @ V, w @ V)
+    rho = np.array([0.0, 0.2, 0.4])
+    fit = minimise_population_risk(make_loss("squared"), LS, rho=rho)
+    assert np.all(np.isfinite(fit.risk)) and np.all(np.isfinite(fit.radius))
+    # to the refinement's resolution: the risk is quadratic, so the weights agree to ~sqrt(rounding)
+    np.testing.assert_allclose(fit.theta, (1 - 2 * rho)[:, None] * clean, rtol=1e-6)
+    np.testing.assert_array_equal(fit.atom_correct, [[1.0, 1.0, 0.0]] * 3)  # the penalizer, at every rho
+
+
 def test_convex_minimiser_is_stationary():
     fit = minimise_population_risk(LOGISTIC, LS, rho=0.2)
     assert np.isfinite(fit.radius)

@@ -33,6 +33,8 @@ FIGURE_MODULES = (
     "adversarial_flips",
     "calibration",
     "landscape",
+    "loss_atlas",
+    "loss_atlas_hyper",
     # the paper's Table 2, sandbox-sized
     "table2_mnist",
 )
