@@ -61,8 +61,8 @@ import numpy as np
 from scipy import optimize
 
 from . import _converged_parts as _parts
-from ._converged_parts import R_INF, RISK_TOL, event_lines, newton, unit
 from ._checks import check_data, check_interval, check_loss, check_positive_int
+from ._converged_parts import R_INF, RISK_TOL, event_lines, newton, unit
 from ._kernels import BlockedEval
 
 __all__ = ["ConvergedFit", "fit_converged", "loss_kind", "bytes_per_trial", "R_INF", "TOL", "RISK_TOL"]

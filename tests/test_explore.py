@@ -5,7 +5,14 @@ import pytest
 from matplotlib.figure import Figure
 
 import sandbox as sb
-from sandbox.explore import EXPLORER_LOSSES, TAU_RANGES, explore_point, loss_at, phase_map, plot_explorer
+from sandbox.explore import (
+    EXPLORER_LOSSES,
+    TAU_RANGES,
+    explore_point,
+    loss_at,
+    phase_map,
+    plot_explorer,
+)
 
 
 @pytest.mark.parametrize("name, tau, rho, accuracy", [("phuber", 1.36, 0.2, 1.0), ("huberised", 0.26, 0.2, 0.5),

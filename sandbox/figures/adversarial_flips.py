@@ -18,6 +18,7 @@ import numpy as np
 from .. import calibration as cal
 from .._checks import check_positive_int
 from ..adversary import atom_flip_search
+from ..converged import fit_converged
 from ..data import LS_ATOM_NAMES, long_servedio
 from ..io import to_jsonable
 from ..linear import accuracy
@@ -26,7 +27,6 @@ from ..noise import flip_exact_fraction, flip_group, flip_largest_margin
 from ..population import minimise_population_risk
 from ..presets import Preset
 from ..registry import PAPER_LOSSES, paper_losses
-from ..converged import fit_converged
 from ..slsqp import fit_slsqp
 from ..trials import long_servedio_trials
 from ._spec import FigureSpec, Progress, no_progress

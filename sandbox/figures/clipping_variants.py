@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._checks import check_positive_int
+from ..converged import fit_converged
 from ..data import long_servedio
 from ..io import to_jsonable
 from ..linear import accuracy
@@ -22,8 +23,13 @@ from ..metrics import summarise
 from ..population import minimise_population_risk, mixture_accuracy
 from ..presets import Preset
 from ..trials import long_servedio_trials
-from ..converged import fit_converged
-from ..variants import clipping_variants, population_loss, sample_loss, train_variant, unit_norm
+from ..variants import (
+    clipping_variants,
+    population_loss,
+    sample_loss,
+    train_variant,
+    unit_norm,
+)
 from ._spec import FigureSpec, Progress, no_progress
 from ._style import deg, new_figure, size_of, style
 

@@ -13,12 +13,12 @@ import time
 import numpy as np
 
 from .._checks import check_choice, check_positive_int
+from ..converged import fit_converged
 from ..io import to_jsonable
 from ..linear import accuracy
 from ..metrics import SUCCESS, summarise
 from ..presets import Preset
 from ..registry import PAPER_LOSSES, paper_losses
-from ..converged import fit_converged
 from ..slsqp import FTOL, fit_slsqp, fit_slsqp_scipy
 from ..trials import long_servedio_trials
 from ._spec import FigureSpec, Progress, no_progress

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._checks import check_positive_int
+from ..converged import fit_converged
 from ..io import to_jsonable
 from ..linear import accuracy
 from ..metrics import summarise
 from ..presets import Preset
 from ..registry import paper_losses
-from ..converged import fit_converged
 from ..slsqp import fit_slsqp
 from ..trials import trials_over_rho
 from ..variants import train_variant

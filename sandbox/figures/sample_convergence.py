@@ -28,7 +28,7 @@ from ..slsqp import fit_slsqp
 from ..trials import long_servedio_trials
 from ._cells import cell_map
 from ._spec import FigureSpec, Progress, no_progress
-from ._style import loss_label, new_figure, size_of, style
+from ._style import loss_label, new_figure, size_of
 
 PROTOCOLS = ("converged", "slsqp")
 
