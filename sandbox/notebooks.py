@@ -8,7 +8,9 @@ Each notebook is run top to bottom on a fresh kernel from its own directory, wit
 to the preset (default ``rescience``) and the Agg backend, and written back with its outputs. The
 written notebook is deterministic, so re-running on unchanged code gives no diff:
 
-* volatile metadata is removed: execution timestamps, kernel and session ids, widget state;
+* volatile metadata is removed: execution timestamps, kernel and session ids, widget state and widget views
+  (their model ids are random; the text fallback stays); printed text is one output per stream, however the
+  kernel chunked it;
 * execution counts are renumbered 1, 2, ... over the code cells;
 * figures are PNG bytes rendered by :func:`sandbox.io.png_bytes` (no date or version in them), and the
   notebooks print no timings or memory addresses.
@@ -24,6 +26,7 @@ import argparse
 import hashlib
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,6 +54,23 @@ def is_stale(nb) -> bool:
     return nb.metadata.get("sandbox", {}).get("code_sha256") != code_hash(nb)
 
 
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _merge_streams(outputs: list) -> list:
+    """Consecutive ``stream`` outputs of the same name as one: how the kernel chunks printed text
+    depends on timing, and must not show up as a diff."""
+    merged = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None and prev.get("output_type") == "stream"
+                and prev.get("name") == out.get("name")):
+            prev["text"] = prev["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
 def _clean(nb, preset: str) -> None:
     """Strip volatile metadata and renumber executions, in place."""
     count = 0
@@ -60,10 +80,14 @@ def _clean(nb, preset: str) -> None:
         if cell.cell_type == "code":
             count += 1
             cell.execution_count = count
+            cell.outputs = _merge_streams(cell.outputs)
             for out in cell.outputs:
                 if "execution_count" in out:
                     out["execution_count"] = count
                 out.get("metadata", {}).pop("transient", None)
+                # a widget view points at a random model id whose state is not saved: it cannot render
+                # unrun, and would differ on every run; its text/plain fallback stays
+                out.get("data", {}).pop(_WIDGET_VIEW, None)
     for key in ("widgets", "papermill", "execution"):
         nb.metadata.pop(key, None)
     nb.metadata["language_info"] = {"name": "python"}
@@ -76,6 +100,7 @@ def execute(path, *, preset: str = DEFAULT_PRESET, timeout: int = TIMEOUT_S, wri
     """Execute the notebook at ``path`` with ``SANDBOX_PRESET=preset``; return it (written back if
     ``write``). Raises ``nbclient.exceptions.CellExecutionError`` naming the failing cell."""
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     path = Path(path)
@@ -83,16 +108,21 @@ def execute(path, *, preset: str = DEFAULT_PRESET, timeout: int = TIMEOUT_S, wri
     env = {"SANDBOX_PRESET": preset, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
-        client.execute()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    # the kernel talks over local IPC sockets in a private temporary directory (not TCP on localhost, which
+    # newer kernels warn about on every start), and is shut down here whatever happens
+    with tempfile.TemporaryDirectory(prefix="sandbox-kernel-") as sockets:
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+        try:
+            client = NotebookClient(nb, timeout=timeout, km=km, resources={"metadata": {"path": str(path.parent)}})
+            client.execute()
+        finally:
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
     _clean(nb, preset)
     if write:
         from .io import atomic_write_bytes
