@@ -24,7 +24,8 @@ from ._checks import check_interval
 from .data import DiscreteDistribution
 from .population import PopulationFit, minimise_population_risk
 
-__all__ = ["AdversarialFlips", "adversarial_atom_flips", "adversarial_atom_flips_sweep", "atom_flip_search"]
+__all__ = ["AdversarialFlips", "adversarial_atom_flips", "adversarial_atom_flips_sweep", "atom_flip_search",
+           "lowest_accuracy"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,10 @@ def atom_flip_search(loss, dist: DiscreteDistribution, budgets, *, resolution: f
         "angle_deg": np.asarray([float(np.degrees(r.fit.angle)) for r in res]),
         "n_candidates": np.asarray([r.n_candidates for r in res]),
     }
+
+
+def lowest_accuracy(search: dict) -> np.ndarray:
+    """The lowest clean accuracy a minimiser can have at each budget of an :func:`atom_flip_search`
+    result: ``tie_accuracy`` where a tie does worse than ``clean_accuracy``, else ``clean_accuracy``."""
+    acc = np.asarray(search["clean_accuracy"], dtype=float)
+    return np.minimum(acc, [1.0 if t is None else t for t in search["tie_accuracy"]])

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_choice, check_interval, check_loss, check_positive_int
-from .adversary import atom_flip_search
+from .adversary import atom_flip_search, lowest_accuracy
 from .converged import fit_converged, loss_kind
 from .data import long_servedio
 from .linear import accuracy
@@ -264,7 +264,7 @@ def adversary_verdict(loss, *, gamma: float, budgets, resolution: float = 0.1, l
     r = atom_flip_search(loss, long_servedio(gamma=gamma), b, resolution=resolution, levels=levels,
                          n_angles=n_angles, n_radii=n_radii)
     acc = r["clean_accuracy"]
-    low = np.minimum(acc, [1.0 if t is None else t for t in r["tie_accuracy"]])
+    low = lowest_accuracy(r)
     brk = break_rho(b, acc)
     flip = None if brk is None else r["flip"][int(np.flatnonzero(b == brk)[0])]
     return AdversaryVerdict(budgets=b, accuracy=acc, accuracy_low=low, flip=r["flip"], break_budget=brk,

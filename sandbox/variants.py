@@ -142,16 +142,10 @@ def population_loss(variant: ClippingVariant, dist: DiscreteDistribution):
     """
     if variant.features == "unit":
         dist = unit_norm_distribution(dist)
-    norms = np.linalg.norm(dist.atoms, axis=1)
-    if variant.clip == "none" or (variant.clip == "global" and variant.full_batch):
-        return make_loss("logistic"), dist
     if variant.clip == "per_example" or (variant.clip == "global" and variant.batch_size == 1):
-        return per_atom_huberised(variant.tau / norms), dist
-    if variant.clip == "loss":
-        return make_loss("huberised", tau=variant.tau), dist
-    if variant.clip == "composite":
-        return make_loss("phuber", tau=variant.tau), dist
-    return None
+        return per_atom_huberised(variant.tau / np.linalg.norm(dist.atoms, axis=1)), dist
+    loss = sample_loss(variant)  # the remaining cases are margin losses
+    return None if loss is None else (loss, dist)
 
 
 def sample_loss(variant: ClippingVariant):

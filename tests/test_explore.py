@@ -64,5 +64,5 @@ def test_every_explorer_loss_has_a_range_inside_its_domain():
     for name in EXPLORER_LOSSES:
         rng = TAU_RANGES[name]
         if rng is not None:
-            for tau in rng:
-                loss_at(name, tau)  # both ends are valid thresholds
+            for tau in rng:  # both ends are valid thresholds: loss_at raises a ValueError otherwise
+                assert dict(loss_at(name, tau).params)["tau"] == tau

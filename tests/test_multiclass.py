@@ -23,6 +23,14 @@ CASES = {
     "phuber_gce": (mc.phuber_gce, {"tau": 3.0, "q": 0.7}),
     "linear": (mc.linear, {}),
 }
+ROBUST = {  # name -> (function, params); LogitClip's delta puts rows on both sides of the norm bound
+    "sce": (mc.sce, {"alpha": 0.1, "beta": 1.0, "A": -4.0}),
+    "nce": (mc.nce, {}),
+    "nce_mae": (mc.nce_mae, {"alpha": 1.0, "beta": 2.0}),
+    "nce_rce": (mc.nce_rce, {"alpha": 1.0, "beta": 1.0, "A": -4.0}),
+    "taylor_ce": (mc.taylor_ce, {"k": 3}),
+    "logit_clip": (mc.logit_clip, {"delta": 6.0}),
+}
 
 
 def _random_problem(seed: int, n: int = 40, k: int = 5, scale: float = 3.0):
@@ -84,14 +92,17 @@ def _check_central_differences(fn, logits, y, params):
     np.testing.assert_allclose(grad, num, atol=1e-8)
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", [*CASES, *ROBUST])
 def test_gradient_matches_central_differences(name):
-    fn, params = CASES[name]
-    logits, y = _random_problem(1)
+    fn, params = {**CASES, **ROBUST}[name]
+    logits, y = _random_problem(1 if name in CASES else 11)
     p = _p_y(logits, y)
-    if name.startswith("phuber"):
+    if name.startswith("phuber"):  # the sample must exercise both branches
         p0 = 1 / params["tau"] if name == "phuber_ce" else mc.phuber_gce_switch(**params)
         assert (p < p0).any() and (p > p0).any(), "the sample must exercise both branches"
+    if name == "logit_clip":  # ... and both sides of the norm bound
+        norm = np.linalg.norm(logits, axis=1)
+        assert (norm < params["delta"]).any() and (norm > params["delta"]).any(), "both regimes, please"
     _check_central_differences(fn, logits, y, params)
 
 
@@ -299,14 +310,6 @@ def test_registry():
 # Robust losses of the label-noise literature (SCE, NCE, NCE+MAE, NCE+RCE, Taylor CE, LogitClip)
 # ---------------------------------------------------------------------------------------------------
 
-ROBUST = {  # name -> (function, params); LogitClip's delta puts rows on both sides of the norm bound
-    "sce": (mc.sce, {"alpha": 0.1, "beta": 1.0, "A": -4.0}),
-    "nce": (mc.nce, {}),
-    "nce_mae": (mc.nce_mae, {"alpha": 1.0, "beta": 2.0}),
-    "nce_rce": (mc.nce_rce, {"alpha": 1.0, "beta": 1.0, "A": -4.0}),
-    "taylor_ce": (mc.taylor_ce, {"k": 3}),
-    "logit_clip": (mc.logit_clip, {"delta": 6.0}),
-}
 
 
 def test_robust_values_closed_form():
@@ -324,16 +327,6 @@ def test_robust_values_closed_form():
     # LogitClip: ||(3, 4)|| = 5 > delta = 1 -> clamped to (0.6, 0.8); below the bound, plain CE
     close(mc.logit_clip([[3.0, 4.0]], y0, delta=1.0)[0], [LOG(np.exp(0.6) + np.exp(0.8)) - 0.6])
     close(mc.logit_clip([[3.0, 4.0]], y0, delta=5.0)[0], mc.cross_entropy([[3.0, 4.0]], y0)[0])
-
-
-@pytest.mark.parametrize("name", list(ROBUST))
-def test_robust_gradient_matches_central_differences(name):
-    fn, params = ROBUST[name]
-    logits, y = _random_problem(11)
-    if name == "logit_clip":
-        norm = np.linalg.norm(logits, axis=1)
-        assert (norm < params["delta"]).any() and (norm > params["delta"]).any(), "both regimes, please"
-    _check_central_differences(fn, logits, y, params)
 
 
 @pytest.mark.parametrize("name", list(ROBUST))

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+from sandbox.figures.sample_convergence import first_n_matching
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -53,13 +55,7 @@ def _agree(ps: dict, protocol: str) -> tuple[int, int]:
 
 
 def _first_n_all_match(name: str, rho: float) -> int:
-    """The smallest n_train from which every trial's converged fit has the population's verdict."""
-    sc = _fig("sample_convergence")
-    row = sc["results"][name]["converged"]["match"][sc["rho"].index(rho)]
-    k = len(row)
-    while k > 0 and row[k - 1] == 1.0:
-        k -= 1
-    return sc["n_train"][k]
+    return first_n_matching(_fig("sample_convergence"), name, "converged", rho)
 
 
 # every number the README quotes, next to the figure value it must equal (formatted as quoted)

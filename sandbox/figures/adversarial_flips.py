@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import calibration as cal
 from .._checks import check_positive_int
-from ..adversary import atom_flip_search
+from ..adversary import atom_flip_search, lowest_accuracy
 from ..converged import fit_converged
 from ..data import LS_ATOM_NAMES, long_servedio
 from ..io import to_jsonable
@@ -160,8 +160,7 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None,
         b["population_symmetric"] = break_rho(budgets, r["population_symmetric"]["clean_accuracy"])
         for key in ("population_search", "population_search_majority"):
             b[key] = break_rho(budgets, r[key]["clean_accuracy"])
-            low = [1.0 if t is None else t for t in r[key]["tie_accuracy"]]
-            b[key + "_tie"] = break_rho(budgets, np.minimum(low, r[key]["clean_accuracy"]))
+            b[key + "_tie"] = break_rho(budgets, lowest_accuracy(r[key]))
         breaks[name] = b
     ph = results["phuber"]
     report = [f"adversarial_flips: {K} trials per cell, n_train={p.n_train}, gamma={p.gamma:.4g}, budgets "

@@ -125,6 +125,16 @@ def compute(preset: Preset, *, seed: int = 0, trials: int | None = None, progres
     })
 
 
+def first_n_matching(data: dict, name: str, protocol: str, rho: float) -> int | None:
+    """The smallest ``n_train`` of a ``sample_convergence`` result from which every trial, at that and every
+    larger sample size, has the population's verdict (``None``: not even at the largest)."""
+    row = data["results"][name][protocol]["match"][list(data["rho"]).index(rho)]
+    k = len(row)
+    while k > 0 and row[k - 1] == 1.0:
+        k -= 1
+    return data["n_train"][k] if k < len(row) else None
+
+
 _RHO_STYLES = ("o", "s", "^", "D", "v", "P")
 
 
