@@ -162,22 +162,27 @@ BINARY = {
 }
 
 
-@pytest.mark.parametrize("name", list(BINARY))
-def test_two_classes_equal_binary_margin_loss(name):
-    multi, margin_loss, params = BINARY[name]
-    rng = np.random.default_rng(5)
+def _check_two_classes(multi, margin_loss, params, *, seed: int, grad_atol: float):
+    """With two classes the multiclass loss is the binary margin loss of z = f_y - f_o: loss(f) = phi(z),
+    so d/df_y = phi'(z) and d/df_o = -phi'(z). Tolerances: log_softmax gets log p_y to ~1e-16 *absolutely*
+    (log of a rounded 1 + tiny) and softmax - e_y has the same absolute error at the label, multiplied by
+    the loss's weight (``grad_atol``); relative agreement elsewhere is ~1e-14."""
+    rng = np.random.default_rng(seed)
     n = 200
     logits = rng.uniform(-20, 20, size=(n, 2))
     y = rng.integers(0, 2, size=n)
     z = logits[np.arange(n), y] - logits[np.arange(n), 1 - y]
     value, grad = multi(logits, y, **params)
     phi, dphi = margin_loss(z, **params)
-    # Derivation: loss(f) = phi(f_y - f_o), so d/df_y = phi'(z) and d/df_o = -phi'(z).
     sign = np.where(np.arange(2) == y[:, None], 1.0, -1.0)
-    # Tolerances: log_softmax gets log p_y to ~1e-16 *absolutely* (log of a rounded 1 + tiny), and
-    # softmax - e_y has the same absolute error at the label; relative agreement elsewhere is ~1e-14.
     np.testing.assert_allclose(value, phi, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(grad, dphi[:, None] * sign, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad, dphi[:, None] * sign, rtol=1e-12, atol=grad_atol)
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+def test_two_classes_equal_binary_margin_loss(name):
+    multi, margin_loss, params = BINARY[name]
+    _check_two_classes(multi, margin_loss, params, seed=5, grad_atol=1e-15)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -367,19 +372,8 @@ ROBUST_BINARY = {  # multiclass, binary margin loss, params (shared names)
 @pytest.mark.parametrize("name", list(ROBUST_BINARY))
 def test_robust_two_classes_equal_binary_margin_loss(name):
     multi, margin_loss, params = ROBUST_BINARY[name]
-    rng = np.random.default_rng(14)
-    n = 200
-    logits = rng.uniform(-20, 20, size=(n, 2))
-    y = rng.integers(0, 2, size=n)
-    z = logits[np.arange(n), y] - logits[np.arange(n), 1 - y]
-    value, grad = multi(logits, y, **params)
-    phi, dphi = margin_loss(z, **params)
-    sign = np.where(np.arange(2) == y[:, None], 1.0, -1.0)  # loss = phi(f_y - f_o)
-    # as for the paper's losses: log_softmax is accurate to ~1e-16 absolutely, elsewhere ~1e-14 relative;
-    # softmax - e_y carries ~1e-16 absolute error at the label, multiplied here by weights up to ~10
-    # (SCE: alpha - A beta p_y = 0.3 + 10 p_y), hence atol 2e-14 on the gradient
-    np.testing.assert_allclose(value, phi, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(grad, dphi[:, None] * sign, rtol=1e-12, atol=2e-14)
+    # weights up to ~10 (SCE: alpha - A beta p_y = 0.3 + 10 p_y), hence atol 2e-14 on the gradient
+    _check_two_classes(multi, margin_loss, params, seed=14, grad_atol=2e-14)
 
 
 def test_logit_clip_two_classes_is_the_binary_loss_only_at_centred_logits():
